@@ -1,0 +1,103 @@
+import type { SubjectKeyRow, SubjectRow, SubjectStore } from '../../ports/subject-store.js';
+import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
+
+const MIGRATIONS = [
+  `CREATE TABLE subjects (
+     id TEXT PRIMARY KEY,
+     jurisdiction TEXT NOT NULL,
+     erased_at INTEGER
+   ) WITHOUT ROWID;
+   CREATE TABLE subject_keys (
+     subject TEXT NOT NULL REFERENCES subjects(id),
+     version INTEGER NOT NULL,
+     kek_version INTEGER NOT NULL,
+     wrapped BLOB NOT NULL,
+     PRIMARY KEY (subject, version)
+   ) WITHOUT ROWID;`,
+];
+
+interface Row {
+  id: string;
+  jurisdiction: string;
+  erased_at: number | null;
+}
+
+interface KeyRow {
+  subject: string;
+  version: number;
+  kek_version: number;
+  wrapped: Buffer;
+}
+
+const toSubject = (r: Row): SubjectRow => ({
+  id: r.id,
+  jurisdiction: r.jurisdiction,
+  erasedAt: r.erased_at ?? undefined,
+});
+
+/** The SQLite adapter of the `SubjectStore` port (the custodian's key database). */
+export class SqliteSubjectStore implements SubjectStore {
+  private readonly db: SqliteDatabase;
+  private readonly stmts;
+
+  constructor(path: string) {
+    this.db = openSqlite(path, { synchronous: 'FULL' });
+    migrateSqlite(this.db, 'subjects', MIGRATIONS);
+    const db = this.db;
+    this.stmts = {
+      get: db.prepare('SELECT * FROM subjects WHERE id = ?'),
+      insert: db.prepare('INSERT INTO subjects (id, jurisdiction, erased_at) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING'),
+      insertKey: db.prepare('INSERT INTO subject_keys (subject, version, kek_version, wrapped) VALUES (?, ?, ?, ?)'),
+      keys: db.prepare('SELECT * FROM subject_keys WHERE subject = ? ORDER BY version'),
+      delKeys: db.prepare('DELETE FROM subject_keys WHERE subject = ?'),
+      markErased: db.prepare('UPDATE subjects SET erased_at = ? WHERE id = ? AND erased_at IS NULL'),
+      count: db.prepare('SELECT count(*) AS n FROM subjects'),
+    };
+  }
+
+  async get(id: string): Promise<SubjectRow | undefined> {
+    const row = this.stmts.get.get(id) as Row | undefined;
+    return row ? toSubject(row) : undefined;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, SubjectRow>> {
+    const out = new Map<string, SubjectRow>();
+    for (const id of ids) {
+      const row = this.stmts.get.get(id) as Row | undefined;
+      if (row) out.set(id, toSubject(row));
+    }
+    return out;
+  }
+
+  async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.stmts.insert.run(subject.id, subject.jurisdiction).changes === 0) return false;
+      this.stmts.insertKey.run(key.subject, key.version, key.kekVersion, key.wrapped);
+      return true;
+    })();
+  }
+
+  async keys(id: string): Promise<SubjectKeyRow[]> {
+    return (this.stmts.keys.all(id) as KeyRow[]).map((r) => ({
+      subject: r.subject,
+      version: r.version,
+      kekVersion: r.kek_version,
+      wrapped: r.wrapped,
+    }));
+  }
+
+  async erase(id: string, at: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.stmts.delKeys.run(id);
+      return this.stmts.markErased.run(at, id).changes > 0;
+    })();
+  }
+
+  async count(): Promise<number> {
+    return (this.stmts.count.get() as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

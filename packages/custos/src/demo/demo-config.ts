@@ -1,0 +1,80 @@
+/**
+ * The demo world's configuration. It mirrors the real case: a social app's US user data moves off
+ * its own datacenter, an offshore backup site and a public cloud onto a trusted in-country cloud,
+ * guarded by an independent custodian, with the foreign parent cut off.
+ */
+export function demoConfigYaml(dataDir: string): string {
+  return `# Custos demo world. See the README's configuration reference for every key.
+version: 1
+dataDir: ${JSON.stringify(dataDir)}
+server:
+  host: 127.0.0.1
+  port: 8470
+ledger:
+  origin: demo.custos.local/custos/US
+jurisdictions:
+  - { id: US, name: United States }
+  - { id: SG, name: Singapore }
+organisations:
+  - { id: custodian, kind: custodian, name: In-country security custodian }
+  - { id: operator, kind: operator, name: The social app (US entity) }
+  - { id: parent, kind: parent, name: Foreign parent company }
+  - { id: trusted-cloud, kind: cloud, name: Trusted in-country cloud }
+  - { id: public-cloud, kind: cloud, name: Third-party public cloud }
+  - { id: auditor, kind: auditor, name: External auditor }
+sites:
+  - { id: us-trusted-cloud, country: US, operator: trusted-cloud }
+  - { id: us-legacy-dc, country: US, operator: operator }
+  - { id: sg-backup, country: SG, operator: operator }
+  - { id: us-public-cloud, country: US, operator: public-cloud }
+stores:
+  - { id: us-main, driver: sqlite, site: us-trusted-cloud, path: stores/us-trusted-cloud.db }
+  - { id: us-public, driver: sqlite, site: us-public-cloud, path: stores/us-public-cloud.db }
+  - { id: us-legacy, driver: sqlite, site: us-legacy-dc, path: stores/us-legacy-dc.db }
+  - { id: sg-main, driver: sqlite, site: sg-backup, path: stores/sg-backup.db }
+collections:
+  - id: profiles
+    category: protected
+    fields:
+      - { name: email, classification: protected }
+      - { name: phone, classification: protected }
+      - { name: birth_date, classification: protected }
+      - { name: display_name, classification: public }
+      - bio
+  - id: messages
+    category: protected
+    fields: [to, body, sent_at]
+  - id: watch_history
+    category: protected
+    fields: [video_id, watched_at, seconds]
+  - id: public_videos
+    category: public
+    fields:
+      - { name: title, classification: public }
+      - { name: views, classification: public }
+      - { name: uploaded_at, classification: public }
+  - id: metrics
+    category: aggregate
+    fields:
+      - { name: day, classification: aggregate }
+      - { name: region, classification: aggregate }
+      - { name: active_users, classification: aggregate }
+residency:
+  # US protected data lives only on the trusted in-country cloud.
+  - { jurisdiction: US, category: protected, sites: [us-trusted-cloud] }
+  - { jurisdiction: US, category: interoperability, sites: [us-trusted-cloud] }
+  - { jurisdiction: US, category: public, sites: [us-trusted-cloud, us-public-cloud] }
+  - { jurisdiction: US, category: aggregate, sites: [us-trusted-cloud, us-public-cloud] }
+  - { jurisdiction: SG, category: protected, sites: [sg-backup] }
+  - { jurisdiction: SG, category: interoperability, sites: [sg-backup] }
+  - { jurisdiction: SG, category: public, sites: [sg-backup] }
+  - { jurisdiction: SG, category: aggregate, sites: [sg-backup] }
+principals:
+  - { id: custodian-officer, org: custodian, roles: [officer] }
+  - { id: custodian-approver, org: custodian, roles: [approver] }
+  - { id: operator-app, org: operator, roles: [app], kind: service, jurisdiction: US }
+  - { id: operator-engineer, org: operator, roles: [engineer] }
+  - { id: parent-engineer, org: parent, roles: [engineer] }
+  - { id: auditor, org: auditor, roles: [auditor] }
+`;
+}

@@ -1,0 +1,56 @@
+/**
+ * Every error Custos raises carries one stable code from this list. Codes are part of the
+ * public contract: they are documented in the README and mapped to HTTP statuses in one place.
+ */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 400,
+  CONFIG_NOT_FOUND: 400,
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  PURPOSE_INVALID: 400,
+  RESIDENCY_VIOLATION: 409,
+  SUBJECT_UNKNOWN: 404,
+  SUBJECT_EXISTS: 409,
+  SUBJECT_ERASED: 410,
+  RECORD_NOT_FOUND: 404,
+  COLLECTION_UNKNOWN: 404,
+  STORE_UNKNOWN: 404,
+  JURISDICTION_UNKNOWN: 400,
+  DECRYPT_FAILED: 500,
+  KEY_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
+  LEDGER_UNAVAILABLE: 503,
+  LEDGER_FORK_REFUSED: 500,
+  ENTRY_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+} as const;
+
+/** A stable, documented error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error class of Custos: a stable code, a message safe to show, and an optional cause. */
+export class CustosError extends Error {
+  readonly code: ErrorCode;
+  /** Extra structured, non-sensitive details (for example every config issue). */
+  readonly details: readonly string[] | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: readonly string[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CustosError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** Returns the HTTP status for an error code. */
+export function httpStatusFor(code: ErrorCode): number {
+  return ERROR_CODES[code];
+}
+
+/** True when `err` is a CustosError, optionally with the given code. */
+export function isCustosError(err: unknown, code?: ErrorCode): err is CustosError {
+  return err instanceof CustosError && (code === undefined || err.code === code);
+}

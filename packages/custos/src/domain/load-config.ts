@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type Category, configSchema, type RawConfig } from './config-schema.js';
+import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
+import { CustosError } from './errors.js';
+
+type Path = readonly (string | number)[];
+
+/** Formats a config path as `stores[2].site`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function zodIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join('\n');
+    }
+    return `${formatPath(issue.path)}: ${issue.message}`;
+  });
+}
+
+/** Checks references between sections and duplicate ids; returns every problem found. */
+function crossCheck(raw: RawConfig): string[] {
+  const problems: string[] = [];
+  const ids = (section: string, items: readonly { id: string }[]): Set<string> => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.id)) problems.push(`${section}[${i}].id: duplicate id "${item.id}"`);
+      seen.add(item.id);
+    });
+    return seen;
+  };
+  const jurisdictions = ids('jurisdictions', raw.jurisdictions);
+  const orgs = ids('organisations', raw.organisations);
+  const sites = ids('sites', raw.sites);
+  ids('stores', raw.stores);
+  ids('collections', raw.collections);
+  ids('principals', raw.principals);
+  const ref = (path: Path, set: Set<string>, kind: string, value: string): void => {
+    if (!set.has(value)) problems.push(`${formatPath(path)}: unknown ${kind} "${value}"`);
+  };
+  raw.sites.forEach((s, i) => {
+    ref(['sites', i, 'operator'], orgs, 'organisation', s.operator);
+  });
+  const paths = new Map<string, number>();
+  raw.stores.forEach((s, i) => {
+    ref(['stores', i, 'site'], sites, 'site', s.site);
+    const prev = paths.get(s.path);
+    if (prev !== undefined) problems.push(`stores[${i}].path: same file as stores[${prev}]`);
+    paths.set(s.path, i);
+  });
+  raw.collections.forEach((c, i) => {
+    const names = new Set<string>();
+    c.fields.forEach((f, j) => {
+      const name = typeof f === 'string' ? f : f.name;
+      if (names.has(name)) problems.push(`collections[${i}].fields[${j}]: duplicate field "${name}"`);
+      names.add(name);
+    });
+  });
+  const rules = new Set<string>();
+  raw.residency.forEach((r, i) => {
+    ref(['residency', i, 'jurisdiction'], jurisdictions, 'jurisdiction', r.jurisdiction);
+    r.sites.forEach((s, j) => {
+      ref(['residency', i, 'sites', j], sites, 'site', s);
+    });
+    const key = `${r.jurisdiction}/${r.category}`;
+    if (rules.has(key)) problems.push(`residency[${i}]: duplicate rule for ${r.jurisdiction} ${r.category}`);
+    rules.add(key);
+  });
+  raw.principals.forEach((p, i) => {
+    ref(['principals', i, 'org'], orgs, 'organisation', p.org);
+    if (p.jurisdiction !== undefined) {
+      ref(['principals', i, 'jurisdiction'], jurisdictions, 'jurisdiction', p.jurisdiction);
+    }
+  });
+  return problems;
+}
+
+function normalise(raw: RawConfig, baseDir: string): CustosConfig {
+  const dataDir = isAbsolute(raw.dataDir) ? raw.dataDir : resolve(baseDir, raw.dataDir);
+  const inData = (p: string): string => (isAbsolute(p) ? p : resolve(dataDir, p));
+  const orgKind = new Map(raw.organisations.map((o) => [o.id, o.kind]));
+  const collections: CollectionSpec[] = raw.collections.map((c) => ({
+    id: c.id,
+    category: c.category,
+    fields: c.fields.map((f) =>
+      typeof f === 'string'
+        ? { name: f, classification: 'protected' as Category }
+        : { name: f.name, classification: f.classification ?? 'protected' },
+    ),
+  }));
+  const principals: PrincipalSpec[] = raw.principals.map((p) => ({
+    id: p.id,
+    org: p.org,
+    orgKind: orgKind.get(p.org) ?? 'operator',
+    roles: p.roles,
+    kind: p.kind,
+    jurisdiction: p.jurisdiction,
+  }));
+  const firstJurisdiction = raw.jurisdictions[0]?.id ?? 'default';
+  const config: CustosConfig = {
+    dataDir,
+    server: raw.server,
+    keys: { provider: raw.keys.provider, dir: inData(raw.keys.dir) },
+    ledger: {
+      ...raw.ledger,
+      origin: raw.ledger.origin ?? `localhost/custos/${firstJurisdiction}`,
+      path: inData(raw.ledger.path),
+    },
+    jurisdictions: raw.jurisdictions.map((j) => ({ id: j.id, name: j.name })),
+    organisations: raw.organisations.map((o) => ({ id: o.id, kind: o.kind, name: o.name })),
+    sites: raw.sites,
+    stores: raw.stores.map((s) => ({ ...s, path: inData(s.path) })),
+    collections,
+    residency: raw.residency,
+    principals,
+    digest: createHash('sha256').update(JSON.stringify(raw)).digest('hex'),
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Validates a parsed config object: schema, then cross-section references.
+ * Throws `CONFIG_INVALID` listing every problem with its path.
+ */
+export function validateConfig(input: unknown, baseDir: string): CustosConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const details = zodIssues(parsed.error).flatMap((l) => l.split('\n'));
+    throw new CustosError('CONFIG_INVALID', `configuration has ${details.length} error(s)`, { details });
+  }
+  const problems = crossCheck(parsed.data);
+  if (problems.length > 0) {
+    throw new CustosError('CONFIG_INVALID', `configuration has ${problems.length} error(s)`, { details: problems });
+  }
+  return normalise(parsed.data, baseDir);
+}
+
+/** Parses YAML text into a config; YAML syntax errors are reported with their line and column. */
+export function parseConfigText(text: string, baseDir: string): CustosConfig {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'yaml';
+      return `${where}: ${e.message.split('\n')[0] ?? 'syntax error'}`;
+    });
+    throw new CustosError('CONFIG_INVALID', 'configuration is not valid YAML', { details });
+  }
+  return validateConfig(doc.toJS({ maxAliasCount: 100 }), baseDir);
+}
+
+/** Reads and validates a `custos.yaml` file. */
+export function loadConfigFile(file: string): CustosConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new CustosError('CONFIG_NOT_FOUND', `cannot read configuration file ${file}`, {
+      cause,
+      details: [`${file}: file not found or unreadable`],
+    });
+  }
+  return parseConfigText(text, dirname(resolve(file)));
+}

@@ -1,0 +1,48 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { CustosError, type ErrorCode, httpStatusFor } from '../../domain/errors.js';
+
+/** The JSON body of every error response. It never echoes request values, records or tokens. */
+export interface ErrorBody {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** Maps anything thrown in a route to a status and a coded body. Unknown errors become 500 INTERNAL. */
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof CustosError) {
+    return { status: httpStatusFor(err.code), body: { code: err.code, message: err.message } };
+  }
+  const fe = err as Partial<FastifyError> & { validation?: unknown };
+  if (fe.validation !== undefined) {
+    // Fastify's schema messages name the offending property, never its value.
+    return { status: 400, body: { code: 'VALIDATION_FAILED', message: fe.message ?? 'invalid request' } };
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is too large' } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported content type' } };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, body: { code: 'BAD_REQUEST', message: 'malformed request body' } };
+    default:
+      break;
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, body: { code: 'BAD_REQUEST', message: 'bad request' } };
+  }
+  return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
+}
+
+/** Installs the single error handler and the coded 404. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500) request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.status(404).send({ code: 'NOT_FOUND', message: 'no such route' } satisfies ErrorBody);
+  });
+}

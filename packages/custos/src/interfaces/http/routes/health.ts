@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { Custos } from '../../../composition-root.js';
+
+const statusSchema = {
+  type: 'object',
+  properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
+
+/** `/healthz` (the process is alive) and `/readyz` (every dependency answers). */
+export function registerHealthRoutes(app: FastifyInstance, custos: Custos): void {
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: statusSchema } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness', tags: ['health'], response: { 200: statusSchema, 503: statusSchema } } },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      let ready = true;
+      try {
+        await custos.subjectStore.count();
+        checks.custody = 'ok';
+      } catch {
+        checks.custody = 'unavailable';
+        ready = false;
+      }
+      for (const [id, store] of custos.stores) {
+        try {
+          await store.scan(undefined, 1);
+          checks[`store:${id}`] = 'ok';
+        } catch {
+          checks[`store:${id}`] = 'unavailable';
+          ready = false;
+        }
+      }
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', checks });
+    },
+  );
+}

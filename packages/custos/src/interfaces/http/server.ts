@@ -1,0 +1,37 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Custos } from '../../composition-root.js';
+import { installErrorHandler } from './error-handler.js';
+import { registerHealthRoutes } from './routes/health.js';
+
+/** Options for the HTTP interface. */
+export interface ServerOptions {
+  /** Fastify logging: off in tests, on in `custos serve`. */
+  readonly logger?: boolean;
+}
+
+/** Builds the Fastify app for a composed Custos (not yet listening). */
+export async function createServer(custos: Custos, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    bodyLimit: custos.config.server.bodyLimit,
+    // Ids are validated by route schemas; keep the router strict about what it accepts.
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Custos',
+        version: '0.1.0',
+        description: 'Data-custody gateway: residency-pinned storage, verifiable access ledger, gateway.',
+      },
+    },
+  });
+  registerHealthRoutes(app, custos);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  return app;
+}

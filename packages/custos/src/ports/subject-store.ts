@@ -1,0 +1,32 @@
+/** A subject known to Custos: an end user with a home jurisdiction. */
+export interface SubjectRow {
+  readonly id: string;
+  readonly jurisdiction: string;
+  /** Milliseconds since the epoch when the subject was erased, if it was. */
+  readonly erasedAt: number | undefined;
+}
+
+/** A subject's wrapped data key, one row per key version. */
+export interface SubjectKeyRow {
+  readonly subject: string;
+  readonly version: number;
+  readonly kekVersion: number;
+  readonly wrapped: Uint8Array;
+}
+
+/**
+ * The custodian's registry of subjects and their wrapped data keys. Erasure deletes every key row
+ * (crypto-shredding) and leaves a tombstone so reads can answer `SUBJECT_ERASED`.
+ */
+export interface SubjectStore {
+  get(id: string): Promise<SubjectRow | undefined>;
+  /** Looks up many subjects at once (for scans); unknown ids are absent from the map. */
+  getMany(ids: readonly string[]): Promise<Map<string, SubjectRow>>;
+  /** Creates a subject with its first key; resolves false if the subject already exists. */
+  create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean>;
+  keys(id: string): Promise<SubjectKeyRow[]>;
+  /** Destroys every key of the subject and marks it erased, in one transaction. */
+  erase(id: string, at: number): Promise<boolean>;
+  count(): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,44 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { CustosError } from '../domain/errors.js';
+
+/** What a sealed record is bound to: changing any of these makes it undecryptable. */
+export interface RecordBinding {
+  readonly id: string;
+  readonly subject: string;
+  readonly collection: string;
+  readonly keyVersion: number;
+}
+
+/** Additional authenticated data for a record: an unambiguous JSON array of the binding. */
+export function recordAad(b: RecordBinding): Buffer {
+  return Buffer.from(JSON.stringify(['custos-record-v1', b.id, b.subject, b.collection, b.keyVersion]));
+}
+
+/** Seals plaintext with AES-256-GCM under a subject data key: `iv(12) ‖ ciphertext ‖ tag(16)`. */
+export function sealRecord(dataKey: Uint8Array, binding: RecordBinding, plaintext: Uint8Array): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
+  cipher.setAAD(recordAad(binding));
+  const body = cipher.update(plaintext);
+  const tail = cipher.final();
+  return Buffer.concat([iv, body, tail, cipher.getAuthTag()]);
+}
+
+/**
+ * Opens a sealed record. Every failure (flipped byte, wrong binding, wrong key, truncation) gives
+ * the same opaque `DECRYPT_FAILED`, so an attacker learns nothing about which check failed.
+ */
+export function openRecord(dataKey: Uint8Array, binding: RecordBinding, sealed: Uint8Array): Buffer {
+  if (sealed.length < 28) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
+  try {
+    const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed);
+    const decipher = createDecipheriv('aes-256-gcm', dataKey, buf.subarray(0, 12));
+    decipher.setAAD(recordAad(binding));
+    decipher.setAuthTag(buf.subarray(buf.length - 16));
+    const body = decipher.update(buf.subarray(12, buf.length - 16));
+    const tail = decipher.final();
+    return tail.length === 0 ? body : Buffer.concat([body, tail]);
+  } catch {
+    throw new CustosError('DECRYPT_FAILED', 'decryption failed');
+  }
+}

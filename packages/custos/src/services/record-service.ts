@@ -1,0 +1,149 @@
+import { CustosError } from '../domain/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { RecordStore, StoredRecord } from '../ports/record-store.js';
+import { openRecord, sealRecord } from './envelope.js';
+import type { ResidencyRouter } from './residency-router.js';
+import type { SubjectKeys } from './subject-keys.js';
+
+/** A record's fields: flat JSON scalars keyed by declared field name. */
+export type RecordFields = Readonly<Record<string, string | number | boolean | null>>;
+
+/** A decrypted record with where it was found. */
+export interface PlainRecord {
+  readonly subject: string;
+  readonly collection: string;
+  readonly id: string;
+  readonly fields: RecordFields;
+  readonly store: string;
+  readonly site: string;
+}
+
+/** Where a write landed. */
+export interface WriteReceipt {
+  readonly store: string;
+  readonly site: string;
+  readonly keyVersion: number;
+}
+
+const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/**
+ * Routed, encrypted record access: writes are sealed under the subject key and sent to the store
+ * the residency router names; reads go to the allowed stores and are opened with the subject key.
+ * Authorization and logging sit in front of this service (the gateway), not inside it.
+ */
+export class RecordService {
+  constructor(
+    private readonly router: ResidencyRouter,
+    private readonly subjects: SubjectKeys,
+    private readonly stores: ReadonlyMap<string, RecordStore>,
+    private readonly clock: Clock,
+  ) {}
+
+  private storeAdapter(id: string): RecordStore {
+    const store = this.stores.get(id);
+    if (!store) throw new CustosError('STORE_UNKNOWN', `store "${id}" is not open`);
+    return store;
+  }
+
+  private checkFields(collection: string, fields: RecordFields): void {
+    const spec = this.router.collection(collection);
+    const declared = new Set(spec.fields.map((f) => f.name));
+    for (const [name, value] of Object.entries(fields)) {
+      if (!declared.has(name)) throw new CustosError('VALIDATION_FAILED', `unknown field "${name}" in ${collection}`);
+      const t = typeof value;
+      if (value !== null && t !== 'string' && t !== 'number' && t !== 'boolean') {
+        throw new CustosError('VALIDATION_FAILED', `field "${name}" must be a string, number, boolean or null`);
+      }
+    }
+  }
+
+  /** Validates a record id. */
+  static checkId(id: string): void {
+    if (!RECORD_ID.test(id)) throw new CustosError('VALIDATION_FAILED', 'invalid record id');
+  }
+
+  /** Encrypts and stores one record where residency allows; refuses with `RESIDENCY_VIOLATION` otherwise. */
+  async put(
+    subject: string,
+    collection: string,
+    id: string,
+    fields: RecordFields,
+    options: { store?: string } = {},
+  ): Promise<WriteReceipt> {
+    RecordService.checkId(id);
+    const spec = this.router.collection(collection);
+    this.checkFields(collection, fields);
+    const key = await this.subjects.currentKey(subject);
+    const target = this.router.storeForWrite(key.jurisdiction, spec.category, options.store);
+    const sealed = sealRecord(
+      key.key,
+      { id, subject, collection, keyVersion: key.version },
+      Buffer.from(JSON.stringify(fields)),
+    );
+    await this.storeAdapter(target.id).put({
+      subject,
+      collection,
+      id,
+      keyVersion: key.version,
+      sealed,
+      updatedAt: this.clock.now(),
+    });
+    return { store: target.id, site: target.site, keyVersion: key.version };
+  }
+
+  private async open(stored: StoredRecord, storeId: string, site: string): Promise<PlainRecord> {
+    const key = await this.subjects.keyVersion(stored.subject, stored.keyVersion);
+    const plain = openRecord(
+      key,
+      { id: stored.id, subject: stored.subject, collection: stored.collection, keyVersion: stored.keyVersion },
+      stored.sealed,
+    );
+    let fields: RecordFields;
+    try {
+      fields = JSON.parse(plain.toString('utf8')) as RecordFields;
+    } catch {
+      throw new CustosError('DECRYPT_FAILED', 'decryption failed');
+    }
+    return { subject: stored.subject, collection: stored.collection, id: stored.id, fields, store: storeId, site };
+  }
+
+  /** Reads and decrypts one record from the stores residency allows for it. */
+  async get(subject: string, collection: string, id: string): Promise<PlainRecord> {
+    const spec = this.router.collection(collection);
+    const row = await this.subjects.subject(subject);
+    for (const store of this.router.allowedStores(row.jurisdiction, spec.category)) {
+      const stored = await this.storeAdapter(store.id).get(subject, collection, id);
+      if (stored) return this.open(stored, store.id, store.site);
+    }
+    throw new CustosError('RECORD_NOT_FOUND', 'record not found');
+  }
+
+  /** Deletes one record from every allowed store; resolves true when one existed. */
+  async delete(subject: string, collection: string, id: string): Promise<boolean> {
+    const spec = this.router.collection(collection);
+    const row = await this.subjects.subject(subject);
+    let found = false;
+    for (const store of this.router.allowedStores(row.jurisdiction, spec.category)) {
+      if (await this.storeAdapter(store.id).delete(subject, collection, id)) found = true;
+    }
+    return found;
+  }
+
+  /** Lists one subject's records of a collection, decrypted. */
+  async listForSubject(subject: string, collection: string, limit = 100, afterId?: string): Promise<PlainRecord[]> {
+    const spec = this.router.collection(collection);
+    const row = await this.subjects.subject(subject);
+    const out: PlainRecord[] = [];
+    for (const store of this.router.allowedStores(row.jurisdiction, spec.category)) {
+      const page = await this.storeAdapter(store.id).list({
+        collection,
+        subject,
+        after: afterId === undefined ? undefined : { subject, id: afterId },
+        limit,
+      });
+      for (const r of page) out.push(await this.open(r, store.id, store.site));
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, limit);
+  }
+}

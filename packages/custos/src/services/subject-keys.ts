@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { CustosError } from '../domain/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { KeyProvider } from '../ports/key-provider.js';
+import type { SubjectRow, SubjectStore } from '../ports/subject-store.js';
+
+/** An unwrapped subject data key. */
+export interface DataKey {
+  readonly version: number;
+  readonly key: Uint8Array;
+}
+
+interface CachedSubject {
+  readonly row: SubjectRow;
+  readonly keys: Map<number, Uint8Array>;
+  current: number;
+}
+
+function dekAad(subject: string, jurisdiction: string, version: number): Buffer {
+  return Buffer.from(JSON.stringify(['custos-dek-v1', subject, jurisdiction, version]));
+}
+
+/**
+ * Subject registry and envelope keys: each subject has AES-256 data keys wrapped by its
+ * jurisdiction's KEK. Unwrapped keys are cached in memory (bounded); erasure evicts them.
+ */
+export class SubjectKeys {
+  private readonly cache = new Map<string, CachedSubject>();
+
+  constructor(
+    private readonly store: SubjectStore,
+    private readonly keys: KeyProvider,
+    private readonly clock: Clock,
+    private readonly cacheLimit = 100_000,
+  ) {}
+
+  /** Registers a subject and creates its first data key. Resolves false when it already exists. */
+  async register(id: string, jurisdiction: string): Promise<boolean> {
+    const dek = randomBytes(32);
+    const wrapped = await this.keys.wrap(jurisdiction, dek, dekAad(id, jurisdiction, 1));
+    return this.store.create(
+      { id, jurisdiction, erasedAt: undefined },
+      { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
+    );
+  }
+
+  /** The subject's row; throws `SUBJECT_UNKNOWN` or `SUBJECT_ERASED`. */
+  async subject(id: string): Promise<SubjectRow> {
+    return (await this.load(id)).row;
+  }
+
+  private async load(id: string): Promise<CachedSubject> {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const row = await this.store.get(id);
+    if (!row) throw new CustosError('SUBJECT_UNKNOWN', 'unknown subject');
+    if (row.erasedAt !== undefined) throw new CustosError('SUBJECT_ERASED', 'subject has been erased');
+    const keys = new Map<number, Uint8Array>();
+    let current = 0;
+    for (const k of await this.store.keys(id)) {
+      keys.set(
+        k.version,
+        await this.keys.unwrap(
+          row.jurisdiction,
+          { kekVersion: k.kekVersion, blob: k.wrapped },
+          dekAad(id, row.jurisdiction, k.version),
+        ),
+      );
+      current = Math.max(current, k.version);
+    }
+    if (current === 0) throw new CustosError('SUBJECT_ERASED', 'subject has been erased');
+    const entry: CachedSubject = { row, keys, current };
+    if (this.cache.size >= this.cacheLimit) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(id, entry);
+    return entry;
+  }
+
+  /** The current data key, for writing. */
+  async currentKey(id: string): Promise<DataKey & { jurisdiction: string }> {
+    const s = await this.load(id);
+    const key = s.keys.get(s.current);
+    if (!key) throw new CustosError('SUBJECT_ERASED', 'subject has been erased');
+    return { version: s.current, key, jurisdiction: s.row.jurisdiction };
+  }
+
+  /** A specific data key version, for reading. Unknown versions are indistinguishable from tampering. */
+  async keyVersion(id: string, version: number): Promise<Uint8Array> {
+    const s = await this.load(id);
+    const key = s.keys.get(version);
+    if (!key) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
+    return key;
+  }
+
+  /** Crypto-shreds a subject: every data key is destroyed. Resolves false if it was unknown or already erased. */
+  async erase(id: string): Promise<boolean> {
+    this.cache.delete(id);
+    return this.store.erase(id, this.clock.now());
+  }
+}
