@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type Category, configSchema, type RawConfig } from './config-schema.js';
 import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
+import { type Category, configSchema, type RawConfig } from './config-schema.js';
 import { CustosError } from './errors.js';
 
 type Path = readonly (string | number)[];
@@ -148,19 +148,22 @@ export function validateConfig(input: unknown, baseDir: string): CustosConfig {
   }
   const problems = crossCheck(parsed.data);
   if (problems.length > 0) {
-    throw new CustosError('CONFIG_INVALID', `configuration has ${problems.length} error(s)`, { details: problems });
+    throw new CustosError('CONFIG_INVALID', `configuration has ${problems.length} error(s)`, {
+      details: problems,
+    });
   }
   return normalise(parsed.data, baseDir);
 }
 
 /** Parses YAML text into a config; YAML syntax errors are reported with their line and column. */
 export function parseConfigText(text: string, baseDir: string): CustosConfig {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const details = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
       const where = pos ? `line ${pos.line}, column ${pos.col}` : 'yaml';
-      return `${where}: ${e.message.split('\n')[0] ?? 'syntax error'}`;
+      const first = (e.message.split('\n')[0] ?? 'syntax error').replace(/ at line \d+, column \d+:?$/, '');
+      return `${where}: ${first}`;
     });
     throw new CustosError('CONFIG_INVALID', 'configuration is not valid YAML', { details });
   }

@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SubjectStore } from '../../src/ports/subject-store.js';
+
+/** Creates a fresh, empty subject store and a cleanup for it. */
+export type SubjectStoreFactory = () => Promise<{ store: SubjectStore; cleanup: () => Promise<void> }>;
+
+const key = (subject: string, version = 1) => ({
+  subject,
+  version,
+  kekVersion: 1,
+  wrapped: Buffer.from(`wrapped-${subject}-${version}`),
+});
+
+/** The `SubjectStore` conformance suite, run against every adapter. */
+export function subjectStoreConformance(name: string, factory: SubjectStoreFactory): void {
+  describe(`SubjectStore conformance: ${name}`, () => {
+    let store: SubjectStore;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('creates a subject with its first key, once', async () => {
+      expect(await store.create({ id: 'a', jurisdiction: 'US', erasedAt: undefined }, key('a'))).toBe(true);
+      expect(await store.create({ id: 'a', jurisdiction: 'SG', erasedAt: undefined }, key('a'))).toBe(false);
+      expect(await store.get('a')).toEqual({ id: 'a', jurisdiction: 'US', erasedAt: undefined });
+      const keys = await store.keys('a');
+      expect(keys).toHaveLength(1);
+      expect(Buffer.from(keys[0]?.wrapped ?? []).toString()).toBe('wrapped-a-1');
+      expect(await store.count()).toBe(1);
+    });
+
+    it('looks up many subjects at once, omitting unknown ones', async () => {
+      await store.create({ id: 'a', jurisdiction: 'US', erasedAt: undefined }, key('a'));
+      await store.create({ id: 'b', jurisdiction: 'SG', erasedAt: undefined }, key('b'));
+      const many = await store.getMany(['a', 'b', 'zz']);
+      expect([...many.keys()].sort()).toEqual(['a', 'b']);
+      expect(many.get('b')?.jurisdiction).toBe('SG');
+    });
+
+    it('erasure destroys every key and leaves a tombstone', async () => {
+      await store.create({ id: 'a', jurisdiction: 'US', erasedAt: undefined }, key('a'));
+      expect(await store.erase('a', 1234)).toBe(true);
+      expect(await store.keys('a')).toEqual([]);
+      expect((await store.get('a'))?.erasedAt).toBe(1234);
+      expect(await store.erase('a', 5678)).toBe(false);
+      expect((await store.get('a'))?.erasedAt).toBe(1234);
+    });
+
+    it('erasing an unknown subject reports false', async () => {
+      expect(await store.erase('ghost', 1)).toBe(false);
+    });
+  });
+}

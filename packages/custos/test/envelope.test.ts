@@ -1,0 +1,154 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Custos } from '../src/composition-root.js';
+import { CustosError } from '../src/domain/errors.js';
+import { openRecord } from '../src/services/envelope.js';
+import { demoCustos } from './helpers.js';
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return err instanceof CustosError ? err.code : `not a CustosError: ${String(err)}`;
+  }
+  return 'no error';
+}
+
+describe('envelope encryption and tamper detection', () => {
+  let custos: Custos;
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let storePath: string;
+
+  beforeEach(async () => {
+    ({ custos, dir, cleanup } = await demoCustos());
+    await custos.subjects.register('alice', 'US');
+    await custos.subjects.register('bob', 'US');
+    await custos.records.put('alice', 'profiles', 'p1', { email: 'alice@example.com', bio: 'hello' });
+    await custos.records.put('bob', 'profiles', 'p1', { email: 'bob@example.com' });
+    storePath = custos.config.stores.find((s) => s.id === 'us-main')?.path ?? '';
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  /** Applies raw SQL to the store file behind Custos's back. */
+  function tamper(sql: string, ...params: unknown[]): void {
+    const db = new Database(storePath);
+    db.prepare(sql).run(...params);
+    db.close();
+  }
+
+  it('round-trips a record and keeps no plaintext in the store file', async () => {
+    const got = await custos.records.get('alice', 'profiles', 'p1');
+    expect(got.fields).toEqual({ email: 'alice@example.com', bio: 'hello' });
+    expect(got.site).toBe('us-trusted-cloud');
+    const db = new Database(storePath, { readonly: true });
+    const rows = db.prepare('SELECT sealed FROM records').all() as { sealed: Buffer }[];
+    db.close();
+    for (const r of rows) expect(r.sealed.includes(Buffer.from('alice@example.com'))).toBe(false);
+  });
+
+  it('creates key files with mode 0600 in a 0700 directory', () => {
+    const keyDir = custos.config.keys.dir;
+    expect(statSync(keyDir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(keyDir).filter((f) => f.startsWith('kek-'));
+    expect(files).toContain('kek-US.v1.key');
+    for (const f of files) expect(statSync(join(keyDir, f)).mode & 0o777).toBe(0o600);
+  });
+
+  it('detects a flip of any single byte of the stored ciphertext, with one opaque code', async () => {
+    const db = new Database(storePath);
+    const row = db.prepare("SELECT sealed FROM records WHERE subject = 'alice'").get() as { sealed: Buffer };
+    db.close();
+    for (let i = 0; i < row.sealed.length; i++) {
+      const flipped = Buffer.from(row.sealed);
+      flipped[i] = (flipped[i] ?? 0) ^ (1 << (i % 8));
+      tamper("UPDATE records SET sealed = ? WHERE subject = 'alice'", flipped);
+      expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
+    }
+    tamper("UPDATE records SET sealed = ? WHERE subject = 'alice'", row.sealed);
+    expect((await custos.records.get('alice', 'profiles', 'p1')).fields.email).toBe('alice@example.com');
+  });
+
+  it('detects a truncated ciphertext', async () => {
+    tamper("UPDATE records SET sealed = substr(sealed, 1, 20) WHERE subject = 'alice'");
+    expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
+  });
+
+  it('detects a changed record id', async () => {
+    tamper("UPDATE records SET id = 'p2' WHERE subject = 'alice'");
+    expect(await codeOf(custos.records.get('alice', 'profiles', 'p2'))).toBe('DECRYPT_FAILED');
+  });
+
+  it('detects a ciphertext moved to another subject', async () => {
+    tamper("DELETE FROM records WHERE subject = 'bob'");
+    tamper("UPDATE records SET subject = 'bob' WHERE subject = 'alice'");
+    expect(await codeOf(custos.records.get('bob', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
+  });
+
+  it('detects a changed collection', async () => {
+    await custos.subjects.register('carol', 'US');
+    await custos.records.put('carol', 'messages', 'm1', { body: 'x' });
+    tamper("UPDATE records SET collection = 'watch_history' WHERE subject = 'carol'");
+    expect(await codeOf(custos.records.get('carol', 'watch_history', 'm1'))).toBe('DECRYPT_FAILED');
+  });
+
+  it('detects a changed key version, known or not', async () => {
+    tamper("UPDATE records SET key_version = 2 WHERE subject = 'alice'");
+    expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
+    tamper("UPDATE records SET key_version = 0 WHERE subject = 'alice'");
+    expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
+  });
+
+  it('crypto-shreds on erase: reads give SUBJECT_ERASED and copied ciphertext stays unreadable', async () => {
+    const backup = join(dir, 'backup.db');
+    const live = new Database(storePath);
+    live.prepare('VACUUM INTO ?').run(backup);
+    live.close();
+    expect(await custos.subjects.erase('alice')).toBe(true);
+    expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('SUBJECT_ERASED');
+    expect(await custos.subjectStore.keys('alice')).toEqual([]);
+    // The erased subject's key is gone from the key database: a fresh process cannot load it.
+    expect(await codeOf(custos.subjects.currentKey('alice'))).toBe('SUBJECT_ERASED');
+    // Try every data key that remains against the copied ciphertext: none opens it.
+    const db = new Database(backup, { readonly: true });
+    const row = db.prepare("SELECT * FROM records WHERE subject = 'alice'").get() as {
+      sealed: Buffer;
+      key_version: number;
+    };
+    db.close();
+    const remaining = [await custos.subjects.keyVersion('bob', 1)];
+    for (const key of remaining) {
+      expect(() =>
+        openRecord(
+          key,
+          { id: 'p1', subject: 'alice', collection: 'profiles', keyVersion: row.key_version },
+          row.sealed,
+        ),
+      ).toThrow(CustosError);
+    }
+    // Bob is untouched.
+    expect((await custos.records.get('bob', 'profiles', 'p1')).fields.email).toBe('bob@example.com');
+  });
+
+  it('rejects unknown fields and non-scalar values without writing', async () => {
+    expect(await codeOf(custos.records.put('bob', 'profiles', 'p9', { shoe_size: 9 }))).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect(
+      await codeOf(
+        custos.records.put('bob', 'profiles', 'p9', { email: { nested: 1 } as unknown as string }),
+      ),
+    ).toBe('VALIDATION_FAILED');
+    expect(await codeOf(custos.records.get('bob', 'profiles', 'p9'))).toBe('RECORD_NOT_FOUND');
+  });
+
+  it('answers SUBJECT_UNKNOWN for a subject nobody registered', async () => {
+    expect(await codeOf(custos.records.put('nobody', 'profiles', 'p', { email: 'x' }))).toBe(
+      'SUBJECT_UNKNOWN',
+    );
+  });
+});

@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { type Custos, createCustos } from '../src/composition-root.js';
+import { demoConfigYaml } from '../src/demo/demo-config.js';
+import type { CustosConfig } from '../src/domain/config.js';
+import { parseConfigText } from '../src/domain/load-config.js';
+import type { Clock } from '../src/ports/clock.js';
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'custos-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The demo configuration as a plain object, for tests to modify. */
+export function demoConfigObject(dataDir: string): Record<string, unknown> {
+  return parse(demoConfigYaml(dataDir)) as Record<string, unknown>;
+}
+
+/** Validates a config object (through YAML text, as a file would be). */
+export function configFrom(obj: unknown, baseDir: string): CustosConfig {
+  return parseConfigText(stringify(obj), baseDir);
+}
+
+/** A manually driven clock. */
+export class TestClock implements Clock {
+  constructor(public ms = Date.UTC(2026, 10, 29, 12, 0, 0)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Composes Custos on the demo config in a fresh temp dir. */
+export async function demoCustos(): Promise<{ custos: Custos; dir: string; cleanup: () => Promise<void> }> {
+  const t = tempDir();
+  const config = configFrom(demoConfigObject(t.dir), t.dir);
+  const custos = await createCustos(config, { clock: new TestClock() });
+  return {
+    custos,
+    dir: t.dir,
+    cleanup: async () => {
+      await custos.close();
+      t.cleanup();
+    },
+  };
+}
