@@ -12,7 +12,18 @@ function prng(seed: number): () => number {
   };
 }
 
-const WORDS = ['river', 'maple', 'orbit', 'lantern', 'quartz', 'meadow', 'cobalt', 'ember', 'harbor', 'willow'];
+const WORDS = [
+  'river',
+  'maple',
+  'orbit',
+  'lantern',
+  'quartz',
+  'meadow',
+  'cobalt',
+  'ember',
+  'harbor',
+  'willow',
+];
 
 /** What `seedDemo` wrote. */
 export interface SeedReport {

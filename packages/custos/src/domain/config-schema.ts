@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 /** Identifier syntax shared by every configured id: lower-case words, digits, `-` and `_`. */
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
 
 /** Record and field categories. `protected` is the default for anything unclassified. */
 export const CATEGORIES = ['protected', 'public', 'interoperability', 'aggregate'] as const;
@@ -36,7 +38,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8470),
-      bodyLimit: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+      bodyLimit: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(1024 * 1024),
     })
     .prefault({}),
   keys: z
@@ -56,9 +63,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   jurisdictions: z.array(z.strictObject({ id, name: z.string().optional() })).min(1),
-  organisations: z
-    .array(z.strictObject({ id, kind: z.enum(ORG_KINDS), name: z.string().optional() }))
-    .min(1),
+  organisations: z.array(z.strictObject({ id, kind: z.enum(ORG_KINDS), name: z.string().optional() })).min(1),
   sites: z.array(z.strictObject({ id, country: z.string().min(2).max(3), operator: id })).min(1),
   stores: z.array(sqliteStore).min(1),
   collections: z

@@ -40,11 +40,19 @@ export interface CustosConfig {
   readonly keys: { readonly provider: 'file'; readonly dir: string };
   readonly ledger: RawConfig['ledger'] & { readonly origin: string; readonly path: string };
   readonly jurisdictions: readonly { readonly id: string; readonly name: string | undefined }[];
-  readonly organisations: readonly { readonly id: string; readonly kind: OrgKind; readonly name: string | undefined }[];
+  readonly organisations: readonly {
+    readonly id: string;
+    readonly kind: OrgKind;
+    readonly name: string | undefined;
+  }[];
   readonly sites: readonly { readonly id: string; readonly country: string; readonly operator: string }[];
   readonly stores: readonly StoreSpec[];
   readonly collections: readonly CollectionSpec[];
-  readonly residency: readonly { readonly jurisdiction: string; readonly category: Category; readonly sites: readonly string[] }[];
+  readonly residency: readonly {
+    readonly jurisdiction: string;
+    readonly category: Category;
+    readonly sites: readonly string[];
+  }[];
   readonly principals: readonly PrincipalSpec[];
   /** SHA-256 (hex) of the canonical configuration, recorded in the ledger at start. */
   readonly digest: string;

@@ -50,10 +50,14 @@ export class RecordService {
     const spec = this.router.collection(collection);
     const declared = new Set(spec.fields.map((f) => f.name));
     for (const [name, value] of Object.entries(fields)) {
-      if (!declared.has(name)) throw new CustosError('VALIDATION_FAILED', `unknown field "${name}" in ${collection}`);
+      if (!declared.has(name))
+        throw new CustosError('VALIDATION_FAILED', `unknown field "${name}" in ${collection}`);
       const t = typeof value;
       if (value !== null && t !== 'string' && t !== 'number' && t !== 'boolean') {
-        throw new CustosError('VALIDATION_FAILED', `field "${name}" must be a string, number, boolean or null`);
+        throw new CustosError(
+          'VALIDATION_FAILED',
+          `field "${name}" must be a string, number, boolean or null`,
+        );
       }
     }
   }
@@ -96,7 +100,12 @@ export class RecordService {
     const key = await this.subjects.keyVersion(stored.subject, stored.keyVersion);
     const plain = openRecord(
       key,
-      { id: stored.id, subject: stored.subject, collection: stored.collection, keyVersion: stored.keyVersion },
+      {
+        id: stored.id,
+        subject: stored.subject,
+        collection: stored.collection,
+        keyVersion: stored.keyVersion,
+      },
       stored.sealed,
     );
     let fields: RecordFields;
@@ -105,7 +114,14 @@ export class RecordService {
     } catch {
       throw new CustosError('DECRYPT_FAILED', 'decryption failed');
     }
-    return { subject: stored.subject, collection: stored.collection, id: stored.id, fields, store: storeId, site };
+    return {
+      subject: stored.subject,
+      collection: stored.collection,
+      id: stored.id,
+      fields,
+      store: storeId,
+      site,
+    };
   }
 
   /** Reads and decrypts one record from the stores residency allows for it. */
@@ -131,7 +147,12 @@ export class RecordService {
   }
 
   /** Lists one subject's records of a collection, decrypted. */
-  async listForSubject(subject: string, collection: string, limit = 100, afterId?: string): Promise<PlainRecord[]> {
+  async listForSubject(
+    subject: string,
+    collection: string,
+    limit = 100,
+    afterId?: string,
+  ): Promise<PlainRecord[]> {
     const spec = this.router.collection(collection);
     const row = await this.subjects.subject(subject);
     const out: PlainRecord[] = [];

@@ -1,5 +1,5 @@
-import type { Category } from '../domain/config-schema.js';
 import type { CollectionSpec, CustosConfig, StoreSpec } from '../domain/config.js';
+import type { Category } from '../domain/config-schema.js';
 import { CustosError } from '../domain/errors.js';
 
 /**

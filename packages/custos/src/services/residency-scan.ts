@@ -51,7 +51,13 @@ export async function scanResidency(
       if (page.length === 0) break;
       const known = await subjects.getMany([...new Set(page.map((r) => r.subject))]);
       for (const loc of page) {
-        const base = { store: spec.id, site: spec.site, collection: loc.collection, subject: loc.subject, id: loc.id };
+        const base = {
+          store: spec.id,
+          site: spec.site,
+          collection: loc.collection,
+          subject: loc.subject,
+          id: loc.id,
+        };
         const subject = known.get(loc.subject);
         let collection: ReturnType<ResidencyRouter['collection']> | undefined;
         try {
@@ -60,9 +66,19 @@ export async function scanResidency(
           collection = undefined;
         }
         if (!collection) {
-          violations.push({ ...base, jurisdiction: subject?.jurisdiction, category: undefined, reason: 'unknown-collection' });
+          violations.push({
+            ...base,
+            jurisdiction: subject?.jurisdiction,
+            category: undefined,
+            reason: 'unknown-collection',
+          });
         } else if (!subject) {
-          violations.push({ ...base, jurisdiction: undefined, category: collection.category, reason: 'unknown-subject' });
+          violations.push({
+            ...base,
+            jurisdiction: undefined,
+            category: collection.category,
+            reason: 'unknown-subject',
+          });
         } else if (!router.isAllowed(subject.jurisdiction, collection.category, spec.site)) {
           violations.push({
             ...base,

@@ -50,7 +50,8 @@ export class FileKeyProvider implements KeyProvider {
     try {
       key = readFileSync(path);
     } catch {
-      if (!create) throw new CustosError('KEY_UNAVAILABLE', `key-encryption key ${kekId} v${version} is unavailable`);
+      if (!create)
+        throw new CustosError('KEY_UNAVAILABLE', `key-encryption key ${kekId} v${version} is unavailable`);
       try {
         // `wx` makes creation race-free between processes: the loser reads the winner's key.
         writeFileSync(path, randomBytes(32), { flag: 'wx', mode: 0o600 });
@@ -59,7 +60,8 @@ export class FileKeyProvider implements KeyProvider {
       }
       key = readFileSync(path);
     }
-    if (key.length !== 32) throw new CustosError('KEY_UNAVAILABLE', `key file for ${kekId} v${version} is corrupt`);
+    if (key.length !== 32)
+      throw new CustosError('KEY_UNAVAILABLE', `key file for ${kekId} v${version} is corrupt`);
     this.cache.set(cacheKey, key);
     return key;
   }

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 
 /** A better-sqlite3 handle, as the adapters use it. */
 export type SqliteDatabase = Database.Database;

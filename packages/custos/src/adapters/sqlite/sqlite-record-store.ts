@@ -91,13 +91,23 @@ export class SqliteRecordStore implements RecordStore {
   async list(query: ListQuery): Promise<StoredRecord[]> {
     const rows =
       query.subject === undefined
-        ? this.stmts.listAll.all(query.collection, query.after?.subject ?? '', query.after?.id ?? '', query.limit)
+        ? this.stmts.listAll.all(
+            query.collection,
+            query.after?.subject ?? '',
+            query.after?.id ?? '',
+            query.limit,
+          )
         : this.stmts.listSubject.all(query.collection, query.subject, query.after?.id ?? '', query.limit);
     return (rows as Row[]).map(toRecord);
   }
 
   async scan(after: RecordLocation | undefined, limit: number): Promise<RecordLocation[]> {
-    return this.stmts.scan.all(after?.collection ?? '', after?.subject ?? '', after?.id ?? '', limit) as RecordLocation[];
+    return this.stmts.scan.all(
+      after?.collection ?? '',
+      after?.subject ?? '',
+      after?.id ?? '',
+      limit,
+    ) as RecordLocation[];
   }
 
   async close(): Promise<void> {

@@ -46,8 +46,12 @@ export class SqliteSubjectStore implements SubjectStore {
     const db = this.db;
     this.stmts = {
       get: db.prepare('SELECT * FROM subjects WHERE id = ?'),
-      insert: db.prepare('INSERT INTO subjects (id, jurisdiction, erased_at) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING'),
-      insertKey: db.prepare('INSERT INTO subject_keys (subject, version, kek_version, wrapped) VALUES (?, ?, ?, ?)'),
+      insert: db.prepare(
+        'INSERT INTO subjects (id, jurisdiction, erased_at) VALUES (?, ?, NULL) ON CONFLICT DO NOTHING',
+      ),
+      insertKey: db.prepare(
+        'INSERT INTO subject_keys (subject, version, kek_version, wrapped) VALUES (?, ?, ?, ?)',
+      ),
       keys: db.prepare('SELECT * FROM subject_keys WHERE subject = ? ORDER BY version'),
       delKeys: db.prepare('DELETE FROM subject_keys WHERE subject = ?'),
       markErased: db.prepare('UPDATE subjects SET erased_at = ? WHERE id = ? AND erased_at IS NULL'),
