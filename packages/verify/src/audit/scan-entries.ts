@@ -1,0 +1,169 @@
+import { parseEntry } from '../entry/entry-codec.js';
+import { isVerifyError } from '../errors.js';
+import { CompactRange } from '../merkle/compact-range.js';
+import { emptyRoot, HASH_SIZE, hashLeafInto } from '../merkle/rfc6962.js';
+import { decodeEntryBundle } from '../tiles/entry-bundle.js';
+import { subtreeRootOfHashes } from '../tiles/hash-tile.js';
+import { TILE_HEIGHT, TILE_WIDTH, type TileRef } from '../tiles/tile-path.js';
+import { entryBundlesForSize } from '../tiles/tiles-for-size.js';
+import type { FailureList } from './audit-report.js';
+import { type FetchedTile, fetchTile, type TileSource } from './tile-source.js';
+
+/** What scanning the entry bundles produced. */
+export interface EntryScan {
+  readonly entriesChecked: number;
+  /** Recomputed root of all `size` entries, or undefined when entries are missing. */
+  readonly root: Uint8Array | undefined;
+  /** Recomputed root at the trusted size, or undefined when it could not be computed. */
+  readonly rootAtTrusted: Uint8Array | undefined;
+  /** Recomputed roots of full bundles (tree level 8), undefined where the bundle was unusable. */
+  readonly level8: readonly (Uint8Array | undefined)[];
+  /** Per full bundle: true when a level-0 tile mismatch was already reported inside it. */
+  readonly level8Reported: readonly boolean[];
+}
+
+/** Options of {@link scanEntries}. */
+export interface ScanOptions {
+  readonly size: number;
+  readonly trustedSize: number | undefined;
+  readonly concurrency: number;
+  readonly failures: FailureList;
+  readonly onProgress?: (entriesDone: number, size: number) => void;
+}
+
+function sliceEntries(entries: Uint8Array[], width: number, fromFull: boolean): Uint8Array[] {
+  return fromFull && entries.length > width ? entries.slice(0, width) : entries;
+}
+
+/**
+ * Streams every entry bundle and level-0 tile of a tree of `size` leaves: schema-checks each
+ * entry, hashes it (RFC 6962 §2.1), compares the leaf hash with the served hash tile, and folds
+ * the leaves into a compact range to recompute the root. Fetches run `concurrency` bundles ahead.
+ */
+export async function scanEntries(source: TileSource, opts: ScanOptions): Promise<EntryScan> {
+  const { size, trustedSize, failures } = opts;
+  const bundles = entryBundlesForSize(size);
+  const pending = new Map<number, Promise<[FetchedTile, FetchedTile]>>();
+  const prefetch = (k: number): void => {
+    const ref = bundles[k];
+    if (ref === undefined || pending.has(k)) return;
+    const tileRef: TileRef = { kind: 'hash', level: 0, index: ref.index, width: ref.width };
+    pending.set(k, Promise.all([fetchTile(source, ref), fetchTile(source, tileRef)]));
+  };
+  const range = new CompactRange();
+  let rootComputable = true;
+  let rootAtTrusted = trustedSize === 0 ? emptyRoot() : undefined;
+  const level8: (Uint8Array | undefined)[] = [];
+  const level8Reported: boolean[] = [];
+  const leafBuf = new Uint8Array(TILE_WIDTH * HASH_SIZE);
+  let entriesChecked = 0;
+
+  for (let k = 0; k < bundles.length; k++) {
+    for (let j = k; j < k + opts.concurrency; j++) prefetch(j);
+    const ref = bundles[k] as TileRef;
+    const start = k * TILE_WIDTH;
+    const [bundle, tile] = await (pending.get(k) as Promise<[FetchedTile, FetchedTile]>);
+    pending.delete(k);
+    if (bundle.bytes === undefined) {
+      failures.add({
+        check: 'entry-bundle',
+        index: start,
+        message: `${bundle.path} is missing: entries from ${start} are not served`,
+      });
+      rootComputable = false;
+      break;
+    }
+    let entries: Uint8Array[];
+    try {
+      entries = sliceEntries(decodeEntryBundle(bundle.bytes), ref.width, bundle.fromFullTile);
+    } catch (err) {
+      const code = isVerifyError(err) ? err.code : undefined;
+      failures.add({
+        check: 'entry-bundle',
+        index: start,
+        code,
+        message: `${bundle.path} cannot be decoded`,
+      });
+      rootComputable = false;
+      break;
+    }
+    const n = Math.min(entries.length, ref.width);
+    let tileBytes: Uint8Array | undefined = tile.bytes;
+    if (tileBytes === undefined) {
+      failures.add({ check: 'hash-tile', index: start, message: `${tile.path} is missing` });
+    } else if (
+      tile.fromFullTile
+        ? tileBytes.length !== TILE_WIDTH * HASH_SIZE
+        : tileBytes.length !== ref.width * HASH_SIZE
+    ) {
+      failures.add({
+        check: 'hash-tile',
+        index: start,
+        code: 'TILE_MALFORMED',
+        message: `${tile.path} has the wrong length`,
+      });
+      tileBytes = undefined;
+    }
+    let mismatchReported = false;
+    for (let i = 0; i < n; i++) {
+      const entry = entries[i] as Uint8Array;
+      try {
+        parseEntry(entry);
+      } catch (err) {
+        const code = isVerifyError(err) ? err.code : undefined;
+        const why = err instanceof Error ? err.message : 'invalid';
+        failures.add({
+          check: 'entry-schema',
+          index: start + i,
+          code,
+          message: `entry ${start + i}: ${why}`,
+        });
+      }
+      hashLeafInto(entry, leafBuf, i * HASH_SIZE);
+      if (tileBytes !== undefined && !mismatchReported) {
+        let same = true;
+        for (let b = 0; b < HASH_SIZE; b++) {
+          if (leafBuf[i * HASH_SIZE + b] !== tileBytes[i * HASH_SIZE + b]) {
+            same = false;
+            break;
+          }
+        }
+        if (!same) {
+          mismatchReported = true;
+          failures.add({
+            check: 'hash-tile',
+            index: start + i,
+            message: `entry ${start + i}: leaf hash does not match hash tile ${tile.path}`,
+          });
+        }
+      }
+    }
+    entriesChecked += n;
+    if (entries.length !== ref.width) {
+      failures.add({
+        check: 'entry-count',
+        index: start + n,
+        message: `${bundle.path} holds ${entries.length} entries, expected ${ref.width}`,
+      });
+    }
+    const usable = n === ref.width;
+    if (!usable) rootComputable = false;
+    if (rootComputable && trustedSize !== undefined && trustedSize > start && trustedSize <= start + n) {
+      const at = range.clone();
+      for (let i = 0; i < trustedSize - start; i++)
+        at.appendLeafHash(leafBuf.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+      rootAtTrusted = at.root();
+    }
+    if (ref.width === TILE_WIDTH) {
+      const node = usable ? subtreeRootOfHashes(leafBuf, 0, TILE_WIDTH) : undefined;
+      level8.push(node);
+      level8Reported.push(mismatchReported);
+      if (rootComputable && node !== undefined) range.appendSubtree(node, TILE_HEIGHT);
+    } else if (rootComputable) {
+      for (let i = 0; i < n; i++) range.appendLeafHash(leafBuf.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+    }
+    opts.onProgress?.(entriesChecked, size);
+  }
+  const root = rootComputable && range.size === size ? range.root() : undefined;
+  return { entriesChecked, root, rootAtTrusted, level8, level8Reported };
+}
