@@ -1,0 +1,105 @@
+/** Limits of a group commit. */
+export interface GroupCommitOptions {
+  /** Most items per transaction. */
+  readonly maxBatch: number;
+  /** Longest time the first waiting item waits for others to join its transaction. */
+  readonly maxWaitMs: number;
+}
+
+/** Counters of a group commit, for tests, health and benches. */
+export interface GroupCommitStats {
+  readonly batches: number;
+  readonly items: number;
+  readonly failedBatches: number;
+}
+
+/** Commits a batch durably and returns the index of its first item; rejects to fail the whole batch. */
+export type CommitBatch<T> = (items: T[]) => Promise<number>;
+
+/**
+ * Group commit: concurrent submissions are queued and written in one transaction, one
+ * transaction at a time. A submission waits at most `maxWaitMs` (plus the running commit) before
+ * its batch starts; items queued during a commit go into the next one. Each promise settles only
+ * after its batch's commit settled: resolved with the item's index, or rejected with the error.
+ */
+export class GroupCommit<T> {
+  private items: T[] = [];
+  private resolves: ((index: number) => void)[] = [];
+  private rejects: ((err: unknown) => void)[] = [];
+  private committing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private counts = { batches: 0, items: 0, failedBatches: 0 };
+  private readonly commit: CommitBatch<T>;
+  private readonly options: GroupCommitOptions;
+
+  constructor(commit: CommitBatch<T>, options: GroupCommitOptions) {
+    this.commit = commit;
+    this.options = options;
+  }
+
+  /** Queues one item; resolves with its index once its batch is committed. */
+  submit(item: T): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.items.push(item);
+      this.resolves.push(resolve);
+      this.rejects.push(reject);
+      this.schedule();
+    });
+  }
+
+  /** Items waiting for a transaction. */
+  get pending(): number {
+    return this.items.length;
+  }
+
+  /** Counters since creation. */
+  stats(): GroupCommitStats {
+    return { ...this.counts };
+  }
+
+  private schedule(): void {
+    if (this.committing) return;
+    if (this.items.length >= this.options.maxBatch) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.committing = true;
+      setImmediate(() => void this.run());
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.committing) return;
+        this.committing = true;
+        void this.run();
+      }, this.options.maxWaitMs);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const n = Math.min(this.items.length, this.options.maxBatch);
+    const items = this.items.splice(0, n);
+    const resolves = this.resolves.splice(0, n);
+    const rejects = this.rejects.splice(0, n);
+    try {
+      if (n > 0) {
+        let first: number;
+        try {
+          first = await this.commit(items);
+        } catch (err) {
+          this.counts.failedBatches++;
+          for (const reject of rejects) reject(err);
+          return;
+        }
+        this.counts.batches++;
+        this.counts.items += n;
+        for (let i = 0; i < n; i++) (resolves[i] as (index: number) => void)(first + i);
+      }
+    } finally {
+      this.committing = false;
+      // Items that arrived during the commit have already waited: start their batch now.
+      if (this.items.length > 0) {
+        this.committing = true;
+        setImmediate(() => void this.run());
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  HASH_SIZE,
+  planConsistencyProof,
+  planInclusionProof,
+  resolveProofPlanAsync,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+} from '@custos/verify';
+import { CustosError } from '../../domain/errors.js';
+import type { LedgerStore } from '../../ports/ledger-store.js';
+
+/** Full chunks (256 hashes of one level) kept in memory; they never change once complete. */
+const CACHE_CHUNKS = 2048;
+
+/** A hash tile or entry bundle, ready to serve. */
+export interface LedgerTile {
+  readonly bytes: Uint8Array;
+  /** True for a full (256-wide) tile: its bytes never change and may be cached forever. */
+  readonly immutable: boolean;
+}
+
+function badRequest(message: string): never {
+  throw new CustosError('BAD_REQUEST', message);
+}
+
+/**
+ * Read side of the ledger: proofs (RFC 9162 §2.1.3.1, §2.1.4.1) and tiles (c2sp.org/tlog-tiles),
+ * served from the node hashes the store keeps. Sizes are checked against the committed size the
+ * caller passes, so nothing beyond durable data is ever served.
+ */
+export class LedgerReader {
+  private readonly store: LedgerStore;
+  private readonly chunks = new Map<string, Uint8Array>();
+
+  constructor(store: LedgerStore) {
+    this.store = store;
+  }
+
+  /** Hash of the perfect subtree (level, index), from a cached full chunk when possible. */
+  async node(level: number, index: number, committedSize: number): Promise<Uint8Array> {
+    const chunk = Math.floor(index / TILE_WIDTH);
+    const chunkStart = chunk * TILE_WIDTH;
+    const levelCount = Math.floor(committedSize / 2 ** level);
+    if (chunkStart + TILE_WIDTH > levelCount) return this.store.readHashes(level, index, index + 1);
+    const key = `${level}/${chunk}`;
+    let hashes = this.chunks.get(key);
+    if (hashes === undefined) {
+      hashes = await this.store.readHashes(level, chunkStart, chunkStart + TILE_WIDTH);
+      if (this.chunks.size >= CACHE_CHUNKS) this.chunks.delete(this.chunks.keys().next().value as string);
+      this.chunks.set(key, hashes);
+    }
+    const off = (index - chunkStart) * HASH_SIZE;
+    return hashes.subarray(off, off + HASH_SIZE);
+  }
+
+  /** Inclusion proof of entry `index` in the tree of `size` entries. */
+  async inclusionProof(index: number, size: number, committedSize: number): Promise<Uint8Array[]> {
+    if (!Number.isSafeInteger(size) || size < 1 || size > committedSize)
+      badRequest('size is beyond the ledger');
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size)
+      badRequest('index is beyond the tree size');
+    return resolveProofPlanAsync(planInclusionProof(index, size), (l, i) => this.node(l, i, committedSize));
+  }
+
+  /** Consistency proof from the tree of `from` entries to the tree of `to` entries. */
+  async consistencyProof(from: number, to: number, committedSize: number): Promise<Uint8Array[]> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to) {
+      badRequest('sizes must satisfy 0 <= from <= to');
+    }
+    if (to > committedSize) badRequest('to is beyond the ledger');
+    return resolveProofPlanAsync(planConsistencyProof(from, to), (l, i) => this.node(l, i, committedSize));
+  }
+
+  /**
+   * Hash tile `tile/<level>/<index>[.p/<width>]`: hashes of tree level 8·level. Undefined when the
+   * tree of `committedSize` entries does not have that many hashes at that level.
+   */
+  async hashTile(
+    level: number,
+    index: number,
+    width: number,
+    committedSize: number,
+  ): Promise<LedgerTile | undefined> {
+    const treeLevel = level * TILE_HEIGHT;
+    const count = Math.floor(committedSize / 2 ** treeLevel);
+    const start = index * TILE_WIDTH;
+    if (start + width > count) return undefined;
+    const bytes = await this.store.readHashes(treeLevel, start, start + width);
+    return { bytes, immutable: width === TILE_WIDTH };
+  }
+
+  /** Entry bundle `tile/entries/<index>[.p/<width>]`, or undefined beyond the committed size. */
+  async entryBundle(index: number, width: number, committedSize: number): Promise<LedgerTile | undefined> {
+    const start = index * TILE_WIDTH;
+    if (start + width > committedSize) return undefined;
+    const bytes = await this.store.readEntryBundle(start, start + width);
+    return { bytes, immutable: width === TILE_WIDTH };
+  }
+
+  /** Drops cached hashes (after the store was replaced or reloaded). */
+  clear(): void {
+    this.chunks.clear();
+  }
+}

@@ -1,0 +1,280 @@
+import {
+  createEd25519NoteSigner,
+  ed25519PublicKeyFromSeed,
+  encodeEntry,
+  formatVerifierKey,
+  isVerifyError,
+  type LedgerEntry,
+  toBase64,
+} from '@custos/verify';
+import { CustosError, isCustosError } from '../../domain/errors.js';
+import type { Clock } from '../../ports/clock.js';
+import type { LedgerStore, LedgerTreeState, StoredCheckpoint } from '../../ports/ledger-store.js';
+import { CheckpointSigner } from './checkpoint-signer.js';
+import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import type { LedgerKeys } from './ledger-keys.js';
+import { LedgerReader, type LedgerTile } from './ledger-reader.js';
+import { subjectRef } from './subject-ref.js';
+import { buildTreeBatch, rootOfTree } from './tree-batch.js';
+
+/** An entry as callers give it: the service adds the schema version and, unless given, the time. */
+export type LedgerEntryInput = Omit<LedgerEntry, 'v' | 'time'> & { readonly time?: string };
+
+/** Settings of the ledger service (from `config.ledger`). */
+export interface LedgerServiceOptions {
+  readonly origin: string;
+  readonly maxBatch: number;
+  readonly maxWaitMs: number;
+  /** Sign a new checkpoint this often when there are new entries; 0 disables the timer. */
+  readonly checkpointIntervalMs: number;
+  readonly clock: Clock;
+}
+
+/** An entry with its inclusion proof against a signed checkpoint: what `custos-verify proof` checks. */
+export interface LedgerReceipt {
+  readonly index: number;
+  /** The entry's canonical JSON (its leaf bytes, as a string). */
+  readonly entry: string;
+  /** Inclusion proof hashes, base64, leaf upwards. */
+  readonly proof: readonly string[];
+  /** The signed checkpoint note the proof is against. */
+  readonly checkpoint: string;
+}
+
+/** What `/readyz` and operators see. */
+export interface LedgerHealth {
+  readonly writable: boolean;
+  readonly size: number;
+  readonly checkpointSize: number | undefined;
+  readonly commits: GroupCommitStats;
+}
+
+function unavailable(cause: unknown): CustosError {
+  if (isCustosError(cause, 'LEDGER_UNAVAILABLE')) return cause;
+  return new CustosError('LEDGER_UNAVAILABLE', 'the ledger cannot record', { cause });
+}
+
+/**
+ * The access ledger: an append-only RFC 6962 Merkle log with group commit, signed checkpoints
+ * and no-fork protection. Fail closed: `append` resolves only once its entry is durable, and
+ * rejects with LEDGER_UNAVAILABLE when the store cannot write.
+ */
+export class LedgerService {
+  /** The verifier key string (C2SP signed-note vkey) auditors pin. */
+  readonly verifierKey: string;
+  readonly origin: string;
+  private readonly store: LedgerStore;
+  private readonly keys: LedgerKeys;
+  private readonly clock: Clock;
+  private readonly reader: LedgerReader;
+  private readonly signer: CheckpointSigner;
+  private readonly commits: GroupCommit<Uint8Array>;
+  private tree: LedgerTreeState;
+  private root: Uint8Array;
+  /** Set when a commit failed: the in-memory tree must be reloaded from the store before the next one. */
+  private stale = false;
+  private closed = false;
+  private latest: StoredCheckpoint | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    store: LedgerStore,
+    keys: LedgerKeys,
+    init: ServiceInit,
+    options: LedgerServiceOptions,
+  ) {
+    this.store = store;
+    this.keys = keys;
+    this.clock = options.clock;
+    this.origin = options.origin;
+    this.verifierKey = init.verifierKey;
+    this.tree = init.tree;
+    this.root = rootOfTree(init.tree);
+    this.latest = init.latest;
+    this.reader = new LedgerReader(store);
+    this.signer = new CheckpointSigner(store, init.signer, options.origin, options.clock, (from, to) =>
+      this.reader.consistencyProof(from, to, this.tree.size),
+    );
+    this.commits = new GroupCommit((entries) => this.commitBatch(entries), options);
+    if (options.checkpointIntervalMs > 0) {
+      this.timer = setInterval(() => void this.checkpointIfGrown(), options.checkpointIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens the ledger on a store: reads the tree and the last checkpoint, refuses a store behind it. */
+  static async open(
+    store: LedgerStore,
+    keys: LedgerKeys,
+    options: LedgerServiceOptions,
+  ): Promise<LedgerService> {
+    const tree = await store.readTree();
+    const latest = await store.lastCheckpoint();
+    if (latest !== undefined && latest.size > tree.size) {
+      throw new CustosError(
+        'LEDGER_UNAVAILABLE',
+        `the ledger store holds ${tree.size} entries but size ${latest.size} was signed: it lost data`,
+      );
+    }
+    const signer = await createEd25519NoteSigner(options.origin, keys.signingSeed);
+    const verifierKey = formatVerifierKey(options.origin, await ed25519PublicKeyFromSeed(keys.signingSeed));
+    return new LedgerService(store, keys, { tree, latest, signer, verifierKey }, options);
+  }
+
+  /** Committed (durable) number of entries. */
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** The keyed pseudonym (`sr1:…`) to record instead of a subject id. */
+  subjectRef(subjectId: string): string {
+    return subjectRef(this.keys.subjectRefKey, subjectId);
+  }
+
+  /** Encodes an entry (RFC 8785 JCS, schema v1); throws VALIDATION_FAILED when it breaks the schema. */
+  encode(input: LedgerEntryInput): Uint8Array {
+    const entry = {
+      ...input,
+      v: 1,
+      time: input.time ?? new Date(this.clock.now()).toISOString(),
+    } as LedgerEntry;
+    try {
+      return encodeEntry(entry);
+    } catch (err) {
+      if (isVerifyError(err)) throw new CustosError('VALIDATION_FAILED', `ledger entry: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Appends an entry; resolves with its index once durable, rejects with LEDGER_UNAVAILABLE otherwise. */
+  async append(input: LedgerEntryInput): Promise<{ index: number }> {
+    const bytes = this.encode(input);
+    if (this.closed) throw new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed');
+    return { index: await this.commits.submit(bytes) };
+  }
+
+  private async commitBatch(entries: Uint8Array[]): Promise<number> {
+    try {
+      if (this.stale) await this.reload();
+      const prev = this.tree;
+      const built = buildTreeBatch(prev, entries);
+      await this.store.appendBatch({
+        firstIndex: prev.size,
+        entries,
+        levels: built.levels,
+        tree: built.tree,
+      });
+      this.tree = built.tree;
+      this.root = built.root;
+      return prev.size;
+    } catch (err) {
+      // The commit may or may not have reached the disk: resynchronise from the store next time.
+      this.stale = true;
+      throw unavailable(err);
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const tree = await this.store.readTree();
+    this.root = rootOfTree(tree);
+    this.tree = tree;
+    this.reader.clear();
+    this.stale = false;
+  }
+
+  private async checkpointIfGrown(): Promise<void> {
+    if (this.closed || this.tree.size === (this.latest?.size ?? -1)) return;
+    try {
+      await this.checkpoint();
+    } catch {
+      // Reported through health(); the next tick retries.
+    }
+  }
+
+  /** Signs (if the tree grew) and records a checkpoint of the committed tree; returns the latest. */
+  async checkpoint(): Promise<StoredCheckpoint> {
+    const cp = await this.signer.sign(this.tree.size, this.root);
+    if (this.latest === undefined || cp.size >= this.latest.size) this.latest = cp;
+    return cp;
+  }
+
+  /** The latest signed checkpoint, signing the first one if there is none yet. */
+  async latestCheckpoint(): Promise<StoredCheckpoint> {
+    return this.latest ?? this.checkpoint();
+  }
+
+  /** Entry `index` with its inclusion proof against the latest checkpoint (signed now if needed). */
+  async receipt(index: number): Promise<LedgerReceipt> {
+    const size = this.tree.size;
+    if (!Number.isSafeInteger(index) || index < 0)
+      throw new CustosError('BAD_REQUEST', 'index must be a non-negative integer');
+    if (index >= size) throw new CustosError('ENTRY_NOT_FOUND', `no ledger entry ${index}`);
+    let cp = this.latest;
+    if (cp === undefined || cp.size <= index) cp = await this.checkpoint();
+    const [entry] = await this.store.readEntries(index, index + 1);
+    if (entry === undefined)
+      throw new CustosError('LEDGER_UNAVAILABLE', `ledger entry ${index} is missing from the store`);
+    const proof = await this.reader.inclusionProof(index, cp.size, size);
+    return {
+      index,
+      entry: Buffer.from(entry).toString('utf8'),
+      proof: proof.map(toBase64),
+      checkpoint: cp.note,
+    };
+  }
+
+  /** Consistency proof between two tree sizes, base64. */
+  async consistency(from: number, to: number): Promise<string[]> {
+    return (await this.reader.consistencyProof(from, to, this.tree.size)).map(toBase64);
+  }
+
+  /** Inclusion proof of `index` in the tree of `size` entries (raw hashes). */
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    return this.reader.inclusionProof(index, size, this.tree.size);
+  }
+
+  /** Hash tile (c2sp.org/tlog-tiles), or undefined when it does not exist yet. */
+  hashTile(level: number, index: number, width: number): Promise<LedgerTile | undefined> {
+    return this.reader.hashTile(level, index, width, this.tree.size);
+  }
+
+  /** Entry bundle (c2sp.org/tlog-tiles), or undefined when it does not exist yet. */
+  entryBundle(index: number, width: number): Promise<LedgerTile | undefined> {
+    return this.reader.entryBundle(index, width, this.tree.size);
+  }
+
+  /** Resolves true when an append could be committed now (the store takes its write lock). */
+  async isWritable(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.store.probeWritable();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Health summary for readiness checks. */
+  async health(): Promise<LedgerHealth> {
+    return {
+      writable: await this.isWritable(),
+      size: this.tree.size,
+      checkpointSize: this.latest?.size,
+      commits: this.commits.stats(),
+    };
+  }
+
+  /** Stops the checkpoint timer and closes the store; later appends reject with LEDGER_UNAVAILABLE. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.store.close();
+  }
+}
+
+interface ServiceInit {
+  readonly tree: LedgerTreeState;
+  readonly latest: StoredCheckpoint | undefined;
+  readonly signer: Awaited<ReturnType<typeof createEd25519NoteSigner>>;
+  readonly verifierKey: string;
+}
