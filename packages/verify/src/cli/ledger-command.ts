@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { auditLedger, type TrustedState } from '../audit/audit-ledger.js';
+import type { AuditReport } from '../audit/audit-report.js';
+import type { TileSource } from '../audit/tile-source.js';
+import { verifyCheckpoint } from '../checkpoint/signed-checkpoint.js';
+import { isVerifyError } from '../errors.js';
+import type { NoteVerifier } from '../note/note-verifier.js';
+import { type CliIo, CliUsageError, EXIT_FAILED, EXIT_OK } from './cli-io.js';
+import { DirTileSource } from './dir-tile-source.js';
+import { HttpTileSource } from './http-tile-source.js';
+import { parseKeys } from './parse-keys.js';
+import { readStateFile, writeStateFile } from './state-file.js';
+
+/** Help text of `custos-verify ledger`. */
+export const LEDGER_USAGE = `Usage: custos-verify ledger (--url URL | --dir DIR) --key VKEY [--key VKEY ...] [--state FILE] [--json]
+
+Audits a whole Custos ledger served as tiles (c2sp.org/tlog-tiles): verifies the signed
+checkpoint, schema-checks and hashes every entry, compares with the hash tiles, recomputes
+the root, and checks consistency with the previously trusted checkpoint.
+
+  --url URL     log prefix over HTTP(S) (serves checkpoint and tile/...)
+  --dir DIR     log prefix as a local directory
+  --key VKEY    trusted verifier key name+hex8+base64 (repeatable; cosigner keys allowed)
+  --state FILE  trusted checkpoint: read if it exists, replaced after a successful audit
+  --json        print the report as JSON
+
+Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.`;
+
+async function openSource(url: string | undefined, dir: string | undefined): Promise<TileSource> {
+  if ((url === undefined) === (dir === undefined))
+    throw new CliUsageError('give exactly one of --url or --dir');
+  return url !== undefined ? new HttpTileSource(url) : DirTileSource.open(dir as string);
+}
+
+async function loadTrusted(
+  file: string,
+  verifiers: readonly NoteVerifier[],
+): Promise<{ state: TrustedState; origin: string } | undefined> {
+  const text = await readStateFile(file);
+  if (text === undefined) return undefined;
+  try {
+    const { checkpoint } = await verifyCheckpoint(text, verifiers);
+    return { state: { size: checkpoint.size, root: checkpoint.root }, origin: checkpoint.origin };
+  } catch (err) {
+    if (isVerifyError(err))
+      throw new CliUsageError(
+        `state file ${file} is not a checkpoint signed by the given keys (${err.code})`,
+      );
+    throw err;
+  }
+}
+
+function printReport(io: CliIo, report: AuditReport, seconds: number): void {
+  io.out(`origin:          ${report.origin ?? '(unverified)'}`);
+  io.out(`size:            ${report.size ?? '-'}`);
+  io.out(`root:            ${report.root ?? '-'}`);
+  io.out(`entries checked: ${report.entriesChecked}`);
+  for (const c of report.cosignatures)
+    io.out(`cosigned by:     ${c.name} at ${new Date(c.timestamp * 1000).toISOString()}`);
+  io.out(`time:            ${seconds.toFixed(3)} s`);
+  for (const f of report.failures) {
+    io.out(`FAIL ${f.check}${f.index === undefined ? '' : ` [entry ${f.index}]`}: ${f.message}`);
+  }
+  io.out(report.ok ? 'OK: ledger verified' : `FAILED: ${report.failures.length} check(s) failed`);
+}
+
+/** Runs `custos-verify ledger`; returns the exit code. */
+export async function runLedgerCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      url: { type: 'string' },
+      dir: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      state: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help === true) {
+    io.out(LEDGER_USAGE);
+    return EXIT_OK;
+  }
+  const verifiers = parseKeys(values.key);
+  const source = await openSource(values.url, values.dir);
+  const checkpoint = await source.get('checkpoint');
+  if (checkpoint === undefined) throw new CliUsageError('no checkpoint is served at the log prefix');
+  const trusted = values.state === undefined ? undefined : await loadTrusted(values.state, verifiers);
+  const started = performance.now();
+  const report = await auditLedger(source, { checkpoint, verifiers, trusted: trusted?.state });
+  const seconds = (performance.now() - started) / 1000;
+  const failures = [...report.failures];
+  if (trusted !== undefined && report.origin !== undefined && report.origin !== trusted.origin) {
+    failures.push({
+      check: 'consistency',
+      message: 'the checkpoint origin differs from the trusted checkpoint origin',
+    });
+  }
+  const final: AuditReport = { ...report, ok: failures.length === 0, failures };
+  if (values.json === true) io.out(JSON.stringify({ ...final, seconds }, null, 2));
+  else printReport(io, final, seconds);
+  if (!final.ok) return EXIT_FAILED;
+  if (values.state !== undefined) await writeStateFile(values.state, new TextDecoder().decode(checkpoint));
+  return EXIT_OK;
+}
