@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileKeyProvider } from './adapters/file-keys/file-key-provider.js';
+import { SqliteLedgerStore } from './adapters/sqlite/sqlite-ledger-store.js';
 import { SqliteRecordStore } from './adapters/sqlite/sqlite-record-store.js';
 import { SqliteSubjectStore } from './adapters/sqlite/sqlite-subject-store.js';
 import type { CustosConfig } from './domain/config.js';
@@ -8,6 +9,8 @@ import { type Clock, systemClock } from './ports/clock.js';
 import type { KeyProvider } from './ports/key-provider.js';
 import type { RecordStore } from './ports/record-store.js';
 import type { SubjectStore } from './ports/subject-store.js';
+import { loadLedgerKeys } from './services/ledger/ledger-keys.js';
+import { LedgerService } from './services/ledger/ledger-service.js';
 import { RecordService } from './services/record-service.js';
 import { ResidencyRouter } from './services/residency-router.js';
 import { type ResidencyReport, scanResidency } from './services/residency-scan.js';
@@ -23,6 +26,8 @@ export interface Custos {
   readonly subjects: SubjectKeys;
   readonly stores: ReadonlyMap<string, RecordStore>;
   readonly records: RecordService;
+  /** The verifiable access ledger. */
+  readonly ledger: LedgerService;
   /** Scans every registered store for misplaced records. */
   scanResidency(): Promise<ResidencyReport>;
   close(): Promise<void>;
@@ -44,6 +49,11 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const router = new ResidencyRouter(config);
   const subjects = new SubjectKeys(subjectStore, keyProvider, clock);
   const records = new RecordService(router, subjects, stores, clock);
+  const ledger = await LedgerService.open(
+    new SqliteLedgerStore(config.ledger.path, { busyTimeoutMs: config.ledger.busyTimeoutMs }),
+    loadLedgerKeys(config.keys.dir),
+    { ...config.ledger, clock },
+  );
   return {
     config,
     clock,
@@ -53,8 +63,10 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     subjects,
     stores,
     records,
+    ledger,
     scanResidency: () => scanResidency(config, router, stores, subjectStore),
     async close() {
+      await ledger.close();
       for (const s of stores.values()) await s.close();
       await subjectStore.close();
       await keyProvider.close();
