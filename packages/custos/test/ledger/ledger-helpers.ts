@@ -71,3 +71,16 @@ export function accessEntry(ledger: LedgerService, i: number): LedgerEntryInput 
     release: 'sha256:0000000000000000000000000000000000000000000000000000000000000000',
   };
 }
+
+/** Runs `custos-verify` in-process and captures what it prints. */
+export async function runVerifier(argv: readonly string[]): Promise<{ code: number; out: string }> {
+  const { main } = await import('../../../verify/src/cli.js');
+  const lines: string[] = [];
+  const io = {
+    out: (l: string) => lines.push(l),
+    err: (l: string) => lines.push(l),
+    readStdin: async () => '',
+  };
+  const code = await main(argv, io);
+  return { code, out: lines.join('\n') };
+}

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Custos } from '../../composition-root.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerLedgerRoutes } from './routes/ledger.js';
 
 /** Options for the HTTP interface. */
 export interface ServerOptions {
@@ -31,6 +32,7 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
     },
   });
   registerHealthRoutes(app, custos);
+  registerLedgerRoutes(app, custos);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

@@ -3,7 +3,10 @@ import type { Custos } from '../../../composition-root.js';
 
 const statusSchema = {
   type: 'object',
-  properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+  },
 } as const;
 
 /** `/healthz` (the process is alive) and `/readyz` (every dependency answers). */
@@ -15,7 +18,9 @@ export function registerHealthRoutes(app: FastifyInstance, custos: Custos): void
   );
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness', tags: ['health'], response: { 200: statusSchema, 503: statusSchema } } },
+    {
+      schema: { summary: 'Readiness', tags: ['health'], response: { 200: statusSchema, 503: statusSchema } },
+    },
     async (_req, reply) => {
       const checks: Record<string, string> = {};
       let ready = true;
@@ -26,6 +31,8 @@ export function registerHealthRoutes(app: FastifyInstance, custos: Custos): void
         checks.custody = 'unavailable';
         ready = false;
       }
+      checks.ledger = (await custos.ledger.isWritable()) ? 'ok' : 'unavailable';
+      if (checks.ledger !== 'ok') ready = false;
       for (const [id, store] of custos.stores) {
         try {
           await store.scan(undefined, 1);
