@@ -35,10 +35,12 @@ describe('envelope encryption and tamper detection', () => {
   });
 
   /** Applies raw SQL to the store file behind Custos's back. */
-  function tamper(sql: string, ...params: unknown[]): void {
+  async function tamper(sql: string, ...params: unknown[]): Promise<void> {
     const db = new Database(storePath);
     db.prepare(sql).run(...params);
     db.close();
+    // Another process's write is visible from the next event-loop turn (see SqliteRecordStore).
+    await new Promise((r) => setImmediate(r));
   }
 
   it('round-trips a record and keeps no plaintext in the store file', async () => {
@@ -66,40 +68,40 @@ describe('envelope encryption and tamper detection', () => {
     for (let i = 0; i < row.sealed.length; i++) {
       const flipped = Buffer.from(row.sealed);
       flipped[i] = (flipped[i] ?? 0) ^ (1 << (i % 8));
-      tamper("UPDATE records SET sealed = ? WHERE subject = 'alice'", flipped);
+      await tamper("UPDATE records SET sealed = ? WHERE subject = 'alice'", flipped);
       expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
     }
-    tamper("UPDATE records SET sealed = ? WHERE subject = 'alice'", row.sealed);
+    await tamper("UPDATE records SET sealed = ? WHERE subject = 'alice'", row.sealed);
     expect((await custos.records.get('alice', 'profiles', 'p1')).fields.email).toBe('alice@example.com');
   });
 
   it('detects a truncated ciphertext', async () => {
-    tamper("UPDATE records SET sealed = substr(sealed, 1, 20) WHERE subject = 'alice'");
+    await tamper("UPDATE records SET sealed = substr(sealed, 1, 20) WHERE subject = 'alice'");
     expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
   });
 
   it('detects a changed record id', async () => {
-    tamper("UPDATE records SET id = 'p2' WHERE subject = 'alice'");
+    await tamper("UPDATE records SET id = 'p2' WHERE subject = 'alice'");
     expect(await codeOf(custos.records.get('alice', 'profiles', 'p2'))).toBe('DECRYPT_FAILED');
   });
 
   it('detects a ciphertext moved to another subject', async () => {
-    tamper("DELETE FROM records WHERE subject = 'bob'");
-    tamper("UPDATE records SET subject = 'bob' WHERE subject = 'alice'");
+    await tamper("DELETE FROM records WHERE subject = 'bob'");
+    await tamper("UPDATE records SET subject = 'bob' WHERE subject = 'alice'");
     expect(await codeOf(custos.records.get('bob', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
   });
 
   it('detects a changed collection', async () => {
     await custos.subjects.register('carol', 'US');
     await custos.records.put('carol', 'messages', 'm1', { body: 'x' });
-    tamper("UPDATE records SET collection = 'watch_history' WHERE subject = 'carol'");
+    await tamper("UPDATE records SET collection = 'watch_history' WHERE subject = 'carol'");
     expect(await codeOf(custos.records.get('carol', 'watch_history', 'm1'))).toBe('DECRYPT_FAILED');
   });
 
   it('detects a changed key version, known or not', async () => {
-    tamper("UPDATE records SET key_version = 2 WHERE subject = 'alice'");
+    await tamper("UPDATE records SET key_version = 2 WHERE subject = 'alice'");
     expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
-    tamper("UPDATE records SET key_version = 0 WHERE subject = 'alice'");
+    await tamper("UPDATE records SET key_version = 0 WHERE subject = 'alice'");
     expect(await codeOf(custos.records.get('alice', 'profiles', 'p1'))).toBe('DECRYPT_FAILED');
   });
 

@@ -11,7 +11,10 @@ export interface RecordBinding {
 
 /** Additional authenticated data for a record: an unambiguous JSON array of the binding. */
 export function recordAad(b: RecordBinding): Buffer {
-  return Buffer.from(JSON.stringify(['custos-record-v1', b.id, b.subject, b.collection, b.keyVersion]));
+  // JSON array encoding keeps the fields unambiguous whatever characters ids contain.
+  return Buffer.from(
+    `["custos-record-v1",${JSON.stringify(b.id)},${JSON.stringify(b.subject)},${JSON.stringify(b.collection)},${b.keyVersion}]`,
+  );
 }
 
 /** Seals plaintext with AES-256-GCM under a subject data key: `iv(12) ‖ ciphertext ‖ tag(16)`. */

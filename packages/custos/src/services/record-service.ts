@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { RecordStore, StoredRecord } from '../ports/record-store.js';
 import { openRecord, sealRecord } from './envelope.js';
 import type { ResidencyRouter } from './residency-router.js';
-import type { SubjectKeys } from './subject-keys.js';
+import type { SubjectHandle, SubjectKeys } from './subject-keys.js';
 
 /** A record's fields: flat JSON scalars keyed by declared field name. */
 export type RecordFields = Readonly<Record<string, string | number | boolean | null>>;
@@ -96,8 +96,10 @@ export class RecordService {
     return { store: target.id, site: target.site, keyVersion: key.version };
   }
 
-  private async open(stored: StoredRecord, storeId: string, site: string): Promise<PlainRecord> {
-    const key = await this.subjects.keyVersion(stored.subject, stored.keyVersion);
+  private open(subject: SubjectHandle, stored: StoredRecord, storeId: string, site: string): PlainRecord {
+    const key = subject.keys.get(stored.keyVersion);
+    // An unknown key version is indistinguishable from tampering.
+    if (!key) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
     const plain = openRecord(
       key,
       {
@@ -127,10 +129,10 @@ export class RecordService {
   /** Reads and decrypts one record from the stores residency allows for it. */
   async get(subject: string, collection: string, id: string): Promise<PlainRecord> {
     const spec = this.router.collection(collection);
-    const row = await this.subjects.subject(subject);
-    for (const store of this.router.allowedStores(row.jurisdiction, spec.category)) {
+    const handle = this.subjects.peek(subject) ?? (await this.subjects.open(subject));
+    for (const store of this.router.allowedStores(handle.row.jurisdiction, spec.category)) {
       const stored = await this.storeAdapter(store.id).get(subject, collection, id);
-      if (stored) return this.open(stored, store.id, store.site);
+      if (stored) return this.open(handle, stored, store.id, store.site);
     }
     throw new CustosError('RECORD_NOT_FOUND', 'record not found');
   }
@@ -154,16 +156,16 @@ export class RecordService {
     afterId?: string,
   ): Promise<PlainRecord[]> {
     const spec = this.router.collection(collection);
-    const row = await this.subjects.subject(subject);
+    const handle = await this.subjects.open(subject);
     const out: PlainRecord[] = [];
-    for (const store of this.router.allowedStores(row.jurisdiction, spec.category)) {
+    for (const store of this.router.allowedStores(handle.row.jurisdiction, spec.category)) {
       const page = await this.storeAdapter(store.id).list({
         collection,
         subject,
         after: afterId === undefined ? undefined : { subject, id: afterId },
         limit,
       });
-      for (const r of page) out.push(await this.open(r, store.id, store.site));
+      for (const r of page) out.push(this.open(handle, r, store.id, store.site));
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, limit);
   }

@@ -10,11 +10,14 @@ export interface DataKey {
   readonly key: Uint8Array;
 }
 
-interface CachedSubject {
+/** A subject with its unwrapped data keys, as cached in memory. */
+export interface SubjectHandle {
   readonly row: SubjectRow;
-  readonly keys: Map<number, Uint8Array>;
-  current: number;
+  readonly keys: ReadonlyMap<number, Uint8Array>;
+  readonly current: number;
 }
+
+type CachedSubject = SubjectHandle;
 
 function dekAad(subject: string, jurisdiction: string, version: number): Buffer {
   return Buffer.from(JSON.stringify(['custos-dek-v1', subject, jurisdiction, version]));
@@ -44,6 +47,19 @@ export class SubjectKeys {
     );
   }
 
+  /**
+   * The subject's cached keys, synchronously, or undefined when not cached yet. The read path uses
+   * this to skip a promise hop per request; `open` loads on a miss.
+   */
+  peek(id: string): SubjectHandle | undefined {
+    return this.cache.get(id);
+  }
+
+  /** Loads (or returns cached) the subject's row and unwrapped keys. */
+  async open(id: string): Promise<SubjectHandle> {
+    return this.load(id);
+  }
+
   /** The subject's row; throws `SUBJECT_UNKNOWN` or `SUBJECT_ERASED`. */
   async subject(id: string): Promise<SubjectRow> {
     return (await this.load(id)).row;
@@ -69,7 +85,7 @@ export class SubjectKeys {
       current = Math.max(current, k.version);
     }
     if (current === 0) throw new CustosError('SUBJECT_ERASED', 'subject has been erased');
-    const entry: CachedSubject = { row, keys, current };
+    const entry: CachedSubject = Object.freeze({ row, keys, current });
     if (this.cache.size >= this.cacheLimit) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
