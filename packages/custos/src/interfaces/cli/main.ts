@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerLedgerCommands } from './commands/ledger.js';
 import { registerResidencyCommands } from './commands/residency.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSubjectCommands } from './commands/subject.js';
@@ -25,6 +26,7 @@ export function buildProgram(exit: ExitBox): Command {
   registerResidencyCommands(program, exit);
   registerDemoCommands(program, exit);
   registerSubjectCommands(program, exit);
+  registerLedgerCommands(program, exit);
   return program;
 }
 
@@ -37,7 +39,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return exit.code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      ) {
         return EXIT.ok;
       }
       return EXIT.usage;

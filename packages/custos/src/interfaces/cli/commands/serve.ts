@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { createCustos } from '../../../composition-root.js';
-import { loadConfigFile } from '../../../domain/load-config.js';
 import { seedDemo } from '../../../demo/demo-seed.js';
+import { loadConfigFile } from '../../../domain/load-config.js';
+import { releaseDigest, systemStartEntry } from '../../../services/ledger/system-entry.js';
 import { createServer } from '../../http/server.js';
 import { ensureDemoWorld, resolveConfigPath } from '../context.js';
-import { positiveInt } from './demo.js';
 import type { ExitBox } from '../main.js';
+import { positiveInt } from './demo.js';
 
 /** `custos serve [--demo]`: runs the HTTP server until SIGINT or SIGTERM. */
 export function registerServeCommand(program: Command, _exit: ExitBox): void {
@@ -14,7 +15,9 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
     .description('run the Custos server')
     .option('-c, --config <file>', 'configuration file')
     .option('--demo', 'run the demo world in ./custos-data (created and seeded on first start)', false)
-    .option('--port <n>', 'override server.port (0 picks a free port)', (v) => (v === '0' ? 0 : positiveInt(v)))
+    .option('--port <n>', 'override server.port (0 picks a free port)', (v) =>
+      v === '0' ? 0 : positiveInt(v),
+    )
     .option('--host <host>', 'override server.host')
     .option('--log', 'log requests as JSON lines', false)
     .action(async (opts: { config?: string; demo: boolean; port?: number; host?: string; log: boolean }) => {
@@ -25,13 +28,24 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
         const r = await seedDemo(custos, 50);
         process.stdout.write(`seeded demo world: ${r.subjects} subjects, ${r.records} records\n`);
       }
+      // Record which code and configuration start serving, before serving anything.
+      const release = await releaseDigest();
+      const { index } = await custos.ledger.append(systemStartEntry(config, release));
+      const cp = await custos.ledger.checkpoint();
       const app = await createServer(custos, { logger: opts.log });
-      const address = await app.listen({ host: opts.host ?? config.server.host, port: opts.port ?? config.server.port });
+      const address = await app.listen({
+        host: opts.host ?? config.server.host,
+        port: opts.port ?? config.server.port,
+      });
       process.stdout.write(`Custos listening on ${address.replace('[::1]', 'localhost')}\n`);
       process.stdout.write(`config ${configPath}\n`);
+      process.stdout.write(`ledger: system entry ${index}, release ${release}, checkpoint size ${cp.size}\n`);
+      process.stdout.write(`ledger verifier key: ${custos.ledger.verifierKey}\n`);
       process.stdout.write('principals:\n');
       for (const p of config.principals) {
-        process.stdout.write(`${p.id} (${p.orgKind}, ${p.roles.join('+') || 'no roles'}): token issued once the gateway adds authentication\n`);
+        process.stdout.write(
+          `${p.id} (${p.orgKind}, ${p.roles.join('+') || 'no roles'}): token issued once the gateway adds authentication\n`,
+        );
       }
       await new Promise<void>((resolveStop) => {
         const stop = (): void => resolveStop();
