@@ -69,6 +69,23 @@ residency:
   - { jurisdiction: SG, category: interoperability, sites: [sg-backup] }
   - { jurisdiction: SG, category: public, sites: [sg-backup] }
   - { jurisdiction: SG, category: aggregate, sites: [sg-backup] }
+purposes:
+  - { id: service, description: the operator's app serving its own users, maxDurationHours: 8 }
+  - { id: custody, description: custodian officers holding the data, maxDurationHours: 8 }
+  - { id: SUPPORT_TICKET, description: a user's support ticket, maxDurationHours: 24 }
+  - { id: LEGAL_REQUEST, description: a court order or regulator's request, maxDurationHours: 168 }
+  - { id: SECURITY_INCIDENT, description: incident response, maxDurationHours: 24 }
+  - { id: ENGINEERING_DEBUG, description: debugging a production fault, maxDurationHours: 4 }
+masking:
+  # Custodian officers see contact details masked, and never message bodies.
+  - { orgKinds: [custodian], purposes: [custody], fields: [email], mask: hash }
+  - { orgKinds: [custodian], purposes: [custody], fields: [phone], mask: last4 }
+  - { orgKinds: [custodian], purposes: [custody], fields: [birth_date], mask: year }
+  - { orgKinds: [custodian], purposes: [custody], collections: [messages], fields: [body], mask: redact }
+  # Operator engineers on a support ticket see the phone's last digits and the birth year only.
+  - { roles: [engineer], purposes: [SUPPORT_TICKET, ENGINEERING_DEBUG], fields: [phone], mask: last4 }
+  - { roles: [engineer], purposes: [SUPPORT_TICKET, ENGINEERING_DEBUG], fields: [birth_date], mask: year }
+  - { roles: [engineer], purposes: [ENGINEERING_DEBUG], fields: [email, body], mask: drop }
 principals:
   - { id: custodian-officer, org: custodian, roles: [officer] }
   - { id: custodian-approver, org: custodian, roles: [approver] }

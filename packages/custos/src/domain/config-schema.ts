@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { custodySchema, postgresConnectionShape } from './postgres-config-schema.js';
 
 /** Identifier syntax shared by every configured id: lower-case words, digits, `-` and `_`. */
 const id = z
@@ -28,6 +29,72 @@ const sqliteStore = z.strictObject({
   driver: z.literal('sqlite'),
   site: id,
   path: z.string().min(1),
+});
+
+const postgresStore = z.strictObject({
+  id,
+  driver: z.literal('postgres'),
+  site: id,
+  ...postgresConnectionShape,
+});
+
+/** Field masks a decision can apply. */
+export const MASKS = ['last4', 'hash', 'year', 'redact', 'drop'] as const;
+/** A field mask. */
+export type Mask = (typeof MASKS)[number];
+
+/** Authentication settings (JWT bearer tokens). */
+export const authSchema = z
+  .strictObject({
+    /** `embedded`: Custos signs its own tokens; `oidc`: tokens come from an identity provider. */
+    mode: z.enum(['embedded', 'oidc']).default('embedded'),
+    issuer: z.string().min(1).default('urn:custos:embedded'),
+    audience: z.string().min(1).default('custos'),
+    jwksUrl: z.url().optional(),
+    algorithms: z
+      .array(z.enum(['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256']))
+      .min(1)
+      .default(['EdDSA', 'ES256', 'RS256']),
+    clockToleranceSec: z.number().int().min(0).max(300).default(5),
+    maxTokenTtlSec: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600)
+      .default(24 * 3600),
+    claims: z
+      .strictObject({
+        principal: z.string().min(1).default('sub'),
+        org: z.string().min(1).default('org'),
+        roles: z.string().min(1).default('roles'),
+        kind: z.string().min(1).default('principal_kind'),
+        jurisdiction: z.string().min(1).default('jurisdiction'),
+        release: z.string().min(1).default('release'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** A declared purpose of access. */
+export const purposeSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'must be a letter then letters, digits, "_" or "-"'),
+  description: z.string().optional(),
+  /** The longest grant a request with this purpose may ask for. */
+  maxDurationHours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(8),
+});
+
+/** A masking rule: principals with any of `roles` (and of `orgKinds`), for any of `purposes`, see `fields` masked. */
+export const maskingRuleSchema = z.strictObject({
+  roles: z.array(id).optional(),
+  orgKinds: z.array(z.enum(ORG_KINDS)).optional(),
+  purposes: z.array(z.string()).optional(),
+  collections: z.array(id).optional(),
+  fields: z.array(id).min(1),
+  mask: z.enum(MASKS),
 });
 
 /** The zod schema of `custos.yaml`. Cross-section references are checked in `validateConfig`. */
@@ -62,10 +129,22 @@ export const configSchema = z.strictObject({
       busyTimeoutMs: z.number().int().min(0).max(60_000).default(2000),
     })
     .prefault({}),
-  jurisdictions: z.array(z.strictObject({ id, name: z.string().optional() })).min(1),
+  jurisdictions: z
+    .array(
+      z.strictObject({
+        id,
+        name: z.string().optional(),
+        /** Ring-fenced: the parent is kept away from every category not listed as shareable. */
+        ringFenced: z.boolean().default(true),
+        shareableWithParent: z.array(z.enum(CATEGORIES)).default(['public']),
+      }),
+    )
+    .min(1),
   organisations: z.array(z.strictObject({ id, kind: z.enum(ORG_KINDS), name: z.string().optional() })).min(1),
   sites: z.array(z.strictObject({ id, country: z.string().min(2).max(3), operator: id })).min(1),
-  stores: z.array(sqliteStore).min(1),
+  stores: z.array(z.discriminatedUnion('driver', [sqliteStore, postgresStore])).min(1),
+  /** Where subjects and their wrapped data keys live (see docs/postgres.md). */
+  custody: custodySchema,
   collections: z
     .array(
       z.strictObject({
@@ -82,6 +161,16 @@ export const configSchema = z.strictObject({
       sites: z.array(id),
     }),
   ),
+  auth: authSchema,
+  purposes: z
+    .array(purposeSchema)
+    .min(1)
+    .default([
+      { id: 'service', maxDurationHours: 8 },
+      { id: 'custody', maxDurationHours: 8 },
+    ]),
+  masking: z.array(maskingRuleSchema).default([]),
+  policy: z.strictObject({ dir: z.string().min(1).optional() }).prefault({}),
   principals: z
     .array(
       z.strictObject({

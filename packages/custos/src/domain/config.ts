@@ -1,4 +1,4 @@
-import type { Category, OrgKind, RawConfig } from './config-schema.js';
+import type { Category, Mask, OrgKind, RawConfig } from './config-schema.js';
 
 /** A collection field with its (defaulted) classification. */
 export interface FieldSpec {
@@ -13,14 +13,32 @@ export interface CollectionSpec {
   readonly fields: readonly FieldSpec[];
 }
 
-/** A store declaration. */
-export interface StoreSpec {
+/** A store declaration: a SQLite file or a PostgreSQL schema. */
+export type StoreSpec = SqliteStoreSpec | PostgresStoreSpec;
+
+/** A record store in a SQLite file. */
+export interface SqliteStoreSpec {
   readonly id: string;
   readonly driver: 'sqlite';
   readonly site: string;
   /** Absolute path of the SQLite file. */
   readonly path: string;
 }
+
+/** A record store in a PostgreSQL schema. */
+export interface PostgresStoreSpec {
+  readonly id: string;
+  readonly driver: 'postgres';
+  readonly site: string;
+  /** Absent: lets callers read `spec.path` on any store without narrowing. */
+  readonly path?: undefined;
+  readonly postgres: PostgresSpec;
+}
+
+/** Where the custody store (subjects and wrapped keys) lives. */
+export type CustodySpec =
+  | { readonly driver: 'sqlite' /** Absolute path of the SQLite file. */; readonly path: string }
+  | { readonly driver: 'postgres'; readonly postgres: PostgresSpec };
 
 /** A declared principal (person or service) acting for an organisation. */
 export interface PrincipalSpec {
@@ -32,6 +50,24 @@ export interface PrincipalSpec {
   readonly jurisdiction: string | undefined;
 }
 
+/** A jurisdiction and what of it the parent may see. */
+export interface JurisdictionSpec {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly ringFenced: boolean;
+  readonly shareableWithParent: readonly Category[];
+}
+
+/** A masking rule; absent lists match everything. */
+export interface MaskingRule {
+  readonly roles?: readonly string[] | undefined;
+  readonly orgKinds?: readonly OrgKind[] | undefined;
+  readonly purposes?: readonly string[] | undefined;
+  readonly collections?: readonly string[] | undefined;
+  readonly fields: readonly string[];
+  readonly mask: Mask;
+}
+
 /** The validated, normalised, frozen configuration every service is built from. */
 export interface CustosConfig {
   /** Absolute path of the data directory. */
@@ -39,7 +75,16 @@ export interface CustosConfig {
   readonly server: RawConfig['server'];
   readonly keys: { readonly provider: 'file'; readonly dir: string };
   readonly ledger: RawConfig['ledger'] & { readonly origin: string; readonly path: string };
-  readonly jurisdictions: readonly { readonly id: string; readonly name: string | undefined }[];
+  readonly jurisdictions: readonly JurisdictionSpec[];
+  readonly auth: RawConfig['auth'];
+  readonly purposes: readonly {
+    readonly id: string;
+    readonly description?: string | undefined;
+    readonly maxDurationHours: number;
+  }[];
+  readonly masking: readonly MaskingRule[];
+  /** Absolute path of the operator policy directory, if any. */
+  readonly policy: { readonly dir: string | undefined };
   readonly organisations: readonly {
     readonly id: string;
     readonly kind: OrgKind;
@@ -47,6 +92,7 @@ export interface CustosConfig {
   }[];
   readonly sites: readonly { readonly id: string; readonly country: string; readonly operator: string }[];
   readonly stores: readonly StoreSpec[];
+  readonly custody: CustodySpec;
   readonly collections: readonly CollectionSpec[];
   readonly residency: readonly {
     readonly jurisdiction: string;

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   DECRYPT_FAILED: 500,
   KEY_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
+  /** A database's schema was written by a newer Custos; this one refuses to start against it. */
+  SCHEMA_TOO_NEW: 500,
   LEDGER_UNAVAILABLE: 503,
   LEDGER_FORK_REFUSED: 500,
   ENTRY_NOT_FOUND: 404,

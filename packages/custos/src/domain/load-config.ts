@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
 import { type Category, configSchema, type RawConfig } from './config-schema.js';
 import { CustosError } from './errors.js';
+import { checkPostgresSections, toCustodySpec, toStoreSpecs } from './postgres-config.js';
 
 type Path = readonly (string | number)[];
 
@@ -54,10 +55,12 @@ function crossCheck(raw: RawConfig): string[] {
   const paths = new Map<string, number>();
   raw.stores.forEach((s, i) => {
     ref(['stores', i, 'site'], sites, 'site', s.site);
+    if (s.driver !== 'sqlite') return;
     const prev = paths.get(s.path);
     if (prev !== undefined) problems.push(`stores[${i}].path: same file as stores[${prev}]`);
     paths.set(s.path, i);
   });
+  problems.push(...checkPostgresSections(raw));
   raw.collections.forEach((c, i) => {
     const names = new Set<string>();
     c.fields.forEach((f, j) => {
@@ -76,6 +79,30 @@ function crossCheck(raw: RawConfig): string[] {
     if (rules.has(key)) problems.push(`residency[${i}]: duplicate rule for ${r.jurisdiction} ${r.category}`);
     rules.add(key);
   });
+  const purposes = ids('purposes', raw.purposes);
+  const collectionFields = new Map<string, Set<string>>();
+  for (const c of raw.collections) {
+    if (!collectionFields.has(c.id)) {
+      collectionFields.set(c.id, new Set(c.fields.map((f) => (typeof f === 'string' ? f : f.name))));
+    }
+  }
+  raw.masking.forEach((m, i) => {
+    (m.purposes ?? []).forEach((p, j) => {
+      ref(['masking', i, 'purposes', j], purposes, 'purpose', p);
+    });
+    (m.collections ?? []).forEach((c, j) => {
+      if (!collectionFields.has(c))
+        problems.push(`masking[${i}].collections[${j}]: unknown collection "${c}"`);
+    });
+    const scope = (m.collections ?? [...collectionFields.keys()]).map((c) => collectionFields.get(c));
+    m.fields.forEach((f, j) => {
+      if (!scope.some((fields) => fields?.has(f)))
+        problems.push(`masking[${i}].fields[${j}]: unknown field "${f}"`);
+    });
+  });
+  if (raw.auth.mode === 'oidc' && raw.auth.jwksUrl === undefined) {
+    problems.push('auth.jwksUrl: required when auth.mode is "oidc"');
+  }
   raw.principals.forEach((p, i) => {
     ref(['principals', i, 'org'], orgs, 'organisation', p.org);
     if (p.jurisdiction !== undefined) {
@@ -116,10 +143,20 @@ function normalise(raw: RawConfig, baseDir: string): CustosConfig {
       origin: raw.ledger.origin ?? `localhost/custos/${firstJurisdiction}`,
       path: inData(raw.ledger.path),
     },
-    jurisdictions: raw.jurisdictions.map((j) => ({ id: j.id, name: j.name })),
+    jurisdictions: raw.jurisdictions.map((j) => ({
+      id: j.id,
+      name: j.name,
+      ringFenced: j.ringFenced,
+      shareableWithParent: j.shareableWithParent,
+    })),
+    auth: raw.auth,
+    purposes: raw.purposes,
+    masking: raw.masking,
+    policy: { dir: raw.policy.dir === undefined ? undefined : resolve(baseDir, raw.policy.dir) },
     organisations: raw.organisations.map((o) => ({ id: o.id, kind: o.kind, name: o.name })),
     sites: raw.sites,
-    stores: raw.stores.map((s) => ({ ...s, path: inData(s.path) })),
+    stores: toStoreSpecs(raw.stores, inData, baseDir),
+    custody: toCustodySpec(raw.custody, inData, baseDir),
     collections,
     residency: raw.residency,
     principals,
