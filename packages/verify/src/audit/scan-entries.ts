@@ -1,12 +1,11 @@
-import { parseEntry } from '../entry/entry-codec.js';
 import { isVerifyError } from '../errors.js';
 import { CompactRange } from '../merkle/compact-range.js';
-import { emptyRoot, HASH_SIZE, hashLeafInto } from '../merkle/rfc6962.js';
-import { decodeEntryBundle } from '../tiles/entry-bundle.js';
+import { emptyRoot, HASH_SIZE } from '../merkle/rfc6962.js';
 import { subtreeRootOfHashes } from '../tiles/hash-tile.js';
 import { TILE_HEIGHT, TILE_WIDTH, type TileRef } from '../tiles/tile-path.js';
 import { entryBundlesForSize } from '../tiles/tiles-for-size.js';
 import type { FailureList } from './audit-report.js';
+import { type BundleCheck, BundleChecker } from './bundle-checker.js';
 import { type FetchedTile, fetchTile, type TileSource } from './tile-source.js';
 
 /** What scanning the entry bundles produced. */
@@ -31,10 +30,6 @@ export interface ScanOptions {
   readonly onProgress?: (entriesDone: number, size: number) => void;
 }
 
-function sliceEntries(entries: Uint8Array[], width: number, fromFull: boolean): Uint8Array[] {
-  return fromFull && entries.length > width ? entries.slice(0, width) : entries;
-}
-
 /**
  * Streams every entry bundle and level-0 tile of a tree of `size` leaves: schema-checks each
  * entry, hashes it (RFC 6962 §2.1), compares the leaf hash with the served hash tile, and folds
@@ -55,7 +50,8 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
   let rootAtTrusted = trustedSize === 0 ? emptyRoot() : undefined;
   const level8: (Uint8Array | undefined)[] = [];
   const level8Reported: boolean[] = [];
-  const leafBuf = new Uint8Array(TILE_WIDTH * HASH_SIZE);
+  const checker = new BundleChecker();
+  const leafBuf = checker.leafHashes;
   let entriesChecked = 0;
 
   for (let k = 0; k < bundles.length; k++) {
@@ -73,9 +69,28 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
       rootComputable = false;
       break;
     }
-    let entries: Uint8Array[];
+    let tileBytes: Uint8Array | undefined = tile.bytes;
+    if (tileBytes === undefined) {
+      failures.add({ check: 'hash-tile', index: start, message: `${tile.path} is missing` });
+    } else if (tileBytes.length !== (tile.fromFullTile ? TILE_WIDTH : ref.width) * HASH_SIZE) {
+      failures.add({
+        check: 'hash-tile',
+        index: start,
+        code: 'TILE_MALFORMED',
+        message: `${tile.path} has the wrong length`,
+      });
+      tileBytes = undefined;
+    }
+    let result: BundleCheck;
     try {
-      entries = sliceEntries(decodeEntryBundle(bundle.bytes), ref.width, bundle.fromFullTile);
+      result = checker.check(bundle.bytes, ref.width, tileBytes, (i, reason) => {
+        failures.add({
+          check: 'entry-schema',
+          index: start + i,
+          code: 'ENTRY_INVALID',
+          message: `entry ${start + i}: ${reason}`,
+        });
+      });
     } catch (err) {
       const code = isVerifyError(err) ? err.code : undefined;
       failures.add({
@@ -87,63 +102,24 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
       rootComputable = false;
       break;
     }
-    const n = Math.min(entries.length, ref.width);
-    let tileBytes: Uint8Array | undefined = tile.bytes;
-    if (tileBytes === undefined) {
-      failures.add({ check: 'hash-tile', index: start, message: `${tile.path} is missing` });
-    } else if (
-      tile.fromFullTile
-        ? tileBytes.length !== TILE_WIDTH * HASH_SIZE
-        : tileBytes.length !== ref.width * HASH_SIZE
-    ) {
+    const n = result.used;
+    const mismatchReported = result.firstMismatch >= 0;
+    if (mismatchReported) {
+      const index = start + result.firstMismatch;
       failures.add({
         check: 'hash-tile',
-        index: start,
-        code: 'TILE_MALFORMED',
-        message: `${tile.path} has the wrong length`,
+        index,
+        message: `entry ${index}: leaf hash does not match hash tile ${tile.path}`,
       });
-      tileBytes = undefined;
     }
-    let mismatchReported = false;
-    for (let i = 0; i < n; i++) {
-      const entry = entries[i] as Uint8Array;
-      try {
-        parseEntry(entry);
-      } catch (err) {
-        const code = isVerifyError(err) ? err.code : undefined;
-        const why = err instanceof Error ? err.message : 'invalid';
-        failures.add({
-          check: 'entry-schema',
-          index: start + i,
-          code,
-          message: `entry ${start + i}: ${why}`,
-        });
-      }
-      hashLeafInto(entry, leafBuf, i * HASH_SIZE);
-      if (tileBytes !== undefined && !mismatchReported) {
-        let same = true;
-        for (let b = 0; b < HASH_SIZE; b++) {
-          if (leafBuf[i * HASH_SIZE + b] !== tileBytes[i * HASH_SIZE + b]) {
-            same = false;
-            break;
-          }
-        }
-        if (!same) {
-          mismatchReported = true;
-          failures.add({
-            check: 'hash-tile',
-            index: start + i,
-            message: `entry ${start + i}: leaf hash does not match hash tile ${tile.path}`,
-          });
-        }
-      }
-    }
+    // A full bundle served for a missing partial one may hold more entries than the tree has.
+    const served = bundle.fromFullTile ? n : result.count;
     entriesChecked += n;
-    if (entries.length !== ref.width) {
+    if (served !== ref.width) {
       failures.add({
         check: 'entry-count',
         index: start + n,
-        message: `${bundle.path} holds ${entries.length} entries, expected ${ref.width}`,
+        message: `${bundle.path} holds ${served} entries, expected ${ref.width}`,
       });
     }
     const usable = n === ref.width;

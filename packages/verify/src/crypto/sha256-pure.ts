@@ -1,6 +1,7 @@
 /**
- * Pure TypeScript SHA-256 (FIPS 180-4 §6.2), the fallback where node:crypto is not available
- * (browsers). Synchronous, so Merkle hashing stays synchronous everywhere.
+ * Pure TypeScript SHA-256 (FIPS 180-4 §6.2). The fallback where node:crypto is missing
+ * (browsers), and the fast path for Merkle interior nodes everywhere: for a 65-byte input the
+ * JIT-compiled code beats a call into node:crypto, whose per-call overhead dominates.
  */
 
 const K = new Int32Array([
@@ -13,49 +14,38 @@ const K = new Int32Array([
   0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
   0xc67178f2,
 ]);
-const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const IV = new Int32Array([
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+]);
 
 // Scratch state reused across calls: hashing is synchronous, so there is no re-entrancy.
 const W = new Int32Array(64);
-const H = new Int32Array(8);
+const S = new Int32Array(8);
 const TAIL = new Uint8Array(128);
 
-function rotr(x: number, n: number): number {
-  return (x >>> n) | (x << (32 - n));
-}
-
-function compress(block: Uint8Array, off: number): void {
+// One compression of the block already loaded into W[0..15] into the state S (FIPS 180-4 §6.2.2).
+function compress(): void {
   const w = W;
-  for (let i = 0; i < 16; i++) {
-    const j = off + i * 4;
-    w[i] =
-      ((block[j] as number) << 24) |
-      ((block[j + 1] as number) << 16) |
-      ((block[j + 2] as number) << 8) |
-      (block[j + 3] as number);
-  }
   for (let i = 16; i < 64; i++) {
     const x = w[i - 15] as number;
     const y = w[i - 2] as number;
-    const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
-    const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
+    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
     w[i] = ((w[i - 16] as number) + s0 + (w[i - 7] as number) + s1) | 0;
   }
-  let a = H[0] as number;
-  let b = H[1] as number;
-  let c = H[2] as number;
-  let d = H[3] as number;
-  let e = H[4] as number;
-  let f = H[5] as number;
-  let g = H[6] as number;
-  let h = H[7] as number;
+  let a = S[0] as number;
+  let b = S[1] as number;
+  let c = S[2] as number;
+  let d = S[3] as number;
+  let e = S[4] as number;
+  let f = S[5] as number;
+  let g = S[6] as number;
+  let h = S[7] as number;
   for (let i = 0; i < 64; i++) {
-    const S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    const ch = (e & f) ^ (~e & g);
-    const t1 = (h + S1 + ch + (K[i] as number) + (w[i] as number)) | 0;
-    const S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    const maj = (a & b) ^ (a & c) ^ (b & c);
-    const t2 = (S0 + maj) | 0;
+    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + (K[i] as number) + (w[i] as number)) | 0;
+    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
     g = f;
     f = e;
@@ -65,44 +55,31 @@ function compress(block: Uint8Array, off: number): void {
     b = a;
     a = (t1 + t2) | 0;
   }
-  H[0] = ((H[0] as number) + a) | 0;
-  H[1] = ((H[1] as number) + b) | 0;
-  H[2] = ((H[2] as number) + c) | 0;
-  H[3] = ((H[3] as number) + d) | 0;
-  H[4] = ((H[4] as number) + e) | 0;
-  H[5] = ((H[5] as number) + f) | 0;
-  H[6] = ((H[6] as number) + g) | 0;
-  H[7] = ((H[7] as number) + h) | 0;
+  S[0] = (S[0] as number) + a;
+  S[1] = (S[1] as number) + b;
+  S[2] = (S[2] as number) + c;
+  S[3] = (S[3] as number) + d;
+  S[4] = (S[4] as number) + e;
+  S[5] = (S[5] as number) + f;
+  S[6] = (S[6] as number) + g;
+  S[7] = (S[7] as number) + h;
 }
 
-/** Computes SHA-256 of `data` in pure TypeScript and writes the 32-byte digest to `out` at `outOffset`. */
-export function sha256PureInto(data: Uint8Array, out: Uint8Array, outOffset: number): void {
-  H.set(IV);
-  const len = data.length;
-  const fullBlocks = Math.floor(len / 64);
-  for (let b = 0; b < fullBlocks; b++) compress(data, b * 64);
-  const rem = len - fullBlocks * 64;
-  TAIL.fill(0);
-  TAIL.set(data.subarray(fullBlocks * 64), 0);
-  TAIL[rem] = 0x80;
-  const tailLen = rem < 56 ? 64 : 128;
-  // Message length in bits as a 64-bit big-endian integer (FIPS 180-4 §5.1.1).
-  const bits = len * 8;
-  const hi = Math.floor(bits / 0x100000000);
-  const lo = bits >>> 0;
-  TAIL[tailLen - 8] = hi >>> 24;
-  TAIL[tailLen - 7] = (hi >>> 16) & 255;
-  TAIL[tailLen - 6] = (hi >>> 8) & 255;
-  TAIL[tailLen - 5] = hi & 255;
-  TAIL[tailLen - 4] = lo >>> 24;
-  TAIL[tailLen - 3] = (lo >>> 16) & 255;
-  TAIL[tailLen - 2] = (lo >>> 8) & 255;
-  TAIL[tailLen - 1] = lo & 255;
-  compress(TAIL, 0);
-  if (tailLen === 128) compress(TAIL, 64);
+function loadBlock(src: Uint8Array, off: number): void {
+  for (let i = 0; i < 16; i++) {
+    const j = off + 4 * i;
+    W[i] =
+      ((src[j] as number) << 24) |
+      ((src[j + 1] as number) << 16) |
+      ((src[j + 2] as number) << 8) |
+      (src[j + 3] as number);
+  }
+}
+
+function storeState(out: Uint8Array, o: number): void {
   for (let i = 0; i < 8; i++) {
-    const v = H[i] as number;
-    const j = outOffset + i * 4;
+    const v = S[i] as number;
+    const j = o + 4 * i;
     out[j] = v >>> 24;
     out[j + 1] = (v >>> 16) & 255;
     out[j + 2] = (v >>> 8) & 255;
@@ -110,9 +87,76 @@ export function sha256PureInto(data: Uint8Array, out: Uint8Array, outOffset: num
   }
 }
 
+/** Computes SHA-256 of `data` in pure TypeScript and writes the 32-byte digest to `out` at `outOffset`. */
+export function sha256PureInto(data: Uint8Array, out: Uint8Array, outOffset: number): void {
+  S.set(IV);
+  const len = data.length;
+  const fullBlocks = Math.floor(len / 64);
+  for (let b = 0; b < fullBlocks; b++) {
+    loadBlock(data, b * 64);
+    compress();
+  }
+  const rem = len - fullBlocks * 64;
+  TAIL.fill(0);
+  TAIL.set(data.subarray(fullBlocks * 64), 0);
+  TAIL[rem] = 0x80;
+  const tailLen = rem < 56 ? 64 : 128;
+  // Message length in bits as a 64-bit big-endian integer (FIPS 180-4 §5.1.1).
+  const bits = len * 8;
+  const view = new DataView(TAIL.buffer);
+  view.setUint32(tailLen - 8, Math.floor(bits / 0x100000000), false);
+  view.setUint32(tailLen - 4, bits >>> 0, false);
+  loadBlock(TAIL, 0);
+  compress();
+  if (tailLen === 128) {
+    loadBlock(TAIL, 64);
+    compress();
+  }
+  storeState(out, outOffset);
+}
+
 /** Computes SHA-256 of `data` in pure TypeScript. */
 export function sha256Pure(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
   sha256PureInto(data, out, 0);
   return out;
+}
+
+/**
+ * Computes the RFC 6962 interior node hash SHA-256(0x01 ‖ src[l..l+32] ‖ src[r..r+32]) straight
+ * from `src` into `out` at `o`, with no copy of the input. `out` may alias the input.
+ */
+export function hashNodePureAt(src: Uint8Array, l: number, r: number, out: Uint8Array, o: number): void {
+  S.set(IV);
+  const w = W;
+  // Block 1: 0x01, L[0..31], R[0..30], i.e. the two hashes shifted by one byte.
+  w[0] = 0x01000000 | ((src[l] as number) << 16) | ((src[l + 1] as number) << 8) | (src[l + 2] as number);
+  for (let i = 1; i < 8; i++) {
+    const k = l + 4 * i - 1;
+    w[i] =
+      ((src[k] as number) << 24) |
+      ((src[k + 1] as number) << 16) |
+      ((src[k + 2] as number) << 8) |
+      (src[k + 3] as number);
+  }
+  w[8] =
+    ((src[l + 31] as number) << 24) |
+    ((src[r] as number) << 16) |
+    ((src[r + 1] as number) << 8) |
+    (src[r + 2] as number);
+  for (let i = 9; i < 16; i++) {
+    const k = r + 4 * i - 33;
+    w[i] =
+      ((src[k] as number) << 24) |
+      ((src[k + 1] as number) << 16) |
+      ((src[k + 2] as number) << 8) |
+      (src[k + 3] as number);
+  }
+  compress();
+  // Block 2: R[31], the 0x80 pad byte, zeros, and the length 65 * 8 = 520 bits.
+  w[0] = ((src[r + 31] as number) << 24) | 0x800000;
+  for (let i = 1; i < 15; i++) w[i] = 0;
+  w[15] = 520;
+  compress();
+  storeState(out, o);
 }

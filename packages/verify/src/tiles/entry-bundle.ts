@@ -45,3 +45,25 @@ export function decodeEntryBundle(bundle: Uint8Array): Uint8Array[] {
   }
   return out;
 }
+
+/**
+ * Walks an entry bundle without allocating: writes each entry's start and end offsets into
+ * `offsets` (pairs, so it needs room for 512 numbers) and returns the entry count. Throws
+ * BUNDLE_MALFORMED like {@link decodeEntryBundle}.
+ */
+export function entryBundleOffsets(bundle: Uint8Array, offsets: Int32Array): number {
+  let count = 0;
+  let off = 0;
+  while (off < bundle.length) {
+    if (off + 2 > bundle.length) malformed('truncated entry length');
+    const start = off + 2;
+    const end = start + (((bundle[off] as number) << 8) | (bundle[off + 1] as number));
+    if (end > bundle.length) malformed('truncated entry');
+    if (count === TILE_WIDTH) malformed('bundle holds more than 256 entries');
+    offsets[2 * count] = start;
+    offsets[2 * count + 1] = end;
+    count++;
+    off = end;
+  }
+  return count;
+}
