@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { FileKeyProvider } from './adapters/file-keys/file-key-provider.js';
+import { openAdapters } from './adapters/open-adapters.js';
 import { SqliteLedgerStore } from './adapters/sqlite/sqlite-ledger-store.js';
-import { SqliteRecordStore } from './adapters/sqlite/sqlite-record-store.js';
-import { SqliteSubjectStore } from './adapters/sqlite/sqlite-subject-store.js';
 import type { CustosConfig } from './domain/config.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import type { KeyProvider } from './ports/key-provider.js';
@@ -43,9 +41,8 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const clock = options.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keyProvider = new FileKeyProvider(config.keys.dir);
-  const subjectStore = new SqliteSubjectStore(join(config.dataDir, 'custody.db'));
-  const stores = new Map<string, RecordStore>();
-  for (const spec of config.stores) stores.set(spec.id, new SqliteRecordStore(spec.id, spec.path));
+  // Custody and record stores, SQLite or PostgreSQL by each one's `driver` (migrated on open).
+  const { subjectStore, stores } = await openAdapters(config);
   const router = new ResidencyRouter(config);
   const subjects = new SubjectKeys(subjectStore, keyProvider, clock);
   const records = new RecordService(router, subjects, stores, clock);

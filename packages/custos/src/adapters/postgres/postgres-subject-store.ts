@@ -1,0 +1,137 @@
+import type { SubjectKeyRow, SubjectRow, SubjectStore } from '../../ports/subject-store.js';
+import { guardPg } from './pg-errors.js';
+import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
+import type { PgPool } from './pg-types.js';
+import type { PostgresStoreOptions } from './postgres-record-store.js';
+
+const MIGRATIONS: readonly PgMigration[] = [
+  (s) => `CREATE TABLE ${s}.subjects (
+     id text COLLATE "C" PRIMARY KEY,
+     jurisdiction text NOT NULL,
+     erased_at bigint
+   );
+   CREATE TABLE ${s}.subject_keys (
+     subject text COLLATE "C" NOT NULL REFERENCES ${s}.subjects(id),
+     version integer NOT NULL,
+     kek_version integer NOT NULL,
+     wrapped bytea NOT NULL,
+     PRIMARY KEY (subject, version)
+   );`,
+];
+
+interface Row {
+  id: string;
+  jurisdiction: string;
+  erased_at: string | null;
+}
+
+interface KeyRow {
+  subject: string;
+  version: number;
+  kek_version: number;
+  wrapped: Buffer;
+}
+
+const toSubject = (r: Row): SubjectRow => ({
+  id: r.id,
+  jurisdiction: r.jurisdiction,
+  erasedAt: r.erased_at === null ? undefined : Number(r.erased_at),
+});
+
+/** Errors from the custody store name it so. */
+const NAME = 'custody';
+
+/**
+ * The PostgreSQL adapter of the `SubjectStore` port. Creation and erasure are each one statement
+ * (data-modifying CTEs), so each is atomic without an explicit transaction.
+ */
+export class PostgresSubjectStore implements SubjectStore {
+  /** What the start-up migration did. */
+  readonly migration: PgMigrationReport;
+  private readonly pool: PgPool;
+  private readonly release: (() => Promise<void>) | undefined;
+  private readonly sql;
+  private closed = false;
+
+  private constructor(options: PostgresStoreOptions, migration: PgMigrationReport) {
+    this.pool = options.pool;
+    this.release = options.release;
+    this.migration = migration;
+    const s = quoteIdent(options.schema);
+    this.sql = {
+      get: `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = $1`,
+      getMany: `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = ANY($1::text[])`,
+      create: `WITH created AS (
+          INSERT INTO ${s}.subjects (id, jurisdiction, erased_at) VALUES ($1, $2, NULL)
+          ON CONFLICT DO NOTHING RETURNING id)
+        INSERT INTO ${s}.subject_keys (subject, version, kek_version, wrapped)
+          SELECT $3::text, $4::integer, $5::integer, $6::bytea FROM created`,
+      keys: `SELECT subject, version, kek_version, wrapped FROM ${s}.subject_keys WHERE subject = $1 ORDER BY version`,
+      erase: `WITH shredded AS (DELETE FROM ${s}.subject_keys WHERE subject = $1)
+        UPDATE ${s}.subjects SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL`,
+      count: `SELECT count(*)::integer AS n FROM ${s}.subjects`,
+    };
+  }
+
+  /** Migrates the custody schema to the newest version, then returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresSubjectStore> {
+    const migration = await guardPg(NAME, () =>
+      migratePostgres(options.pool, options.schema, 'subjects', MIGRATIONS),
+    );
+    return new PostgresSubjectStore(options, migration);
+  }
+
+  async get(id: string): Promise<SubjectRow | undefined> {
+    const { rows } = await guardPg(NAME, () => this.pool.query<Row>(this.sql.get, [id]));
+    return rows[0] ? toSubject(rows[0]) : undefined;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, SubjectRow>> {
+    const out = new Map<string, SubjectRow>();
+    if (ids.length === 0) return out;
+    const { rows } = await guardPg(NAME, () => this.pool.query<Row>(this.sql.getMany, [[...ids]]));
+    for (const r of rows) out.set(r.id, toSubject(r));
+    return out;
+  }
+
+  async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
+    const wrapped = Buffer.from(key.wrapped.buffer, key.wrapped.byteOffset, key.wrapped.byteLength);
+    const result = await guardPg(NAME, () =>
+      this.pool.query(this.sql.create, [
+        subject.id,
+        subject.jurisdiction,
+        key.subject,
+        key.version,
+        key.kekVersion,
+        wrapped,
+      ]),
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async keys(id: string): Promise<SubjectKeyRow[]> {
+    const { rows } = await guardPg(NAME, () => this.pool.query<KeyRow>(this.sql.keys, [id]));
+    return rows.map((r) => ({
+      subject: r.subject,
+      version: r.version,
+      kekVersion: r.kek_version,
+      wrapped: r.wrapped,
+    }));
+  }
+
+  async erase(id: string, at: number): Promise<boolean> {
+    const result = await guardPg(NAME, () => this.pool.query(this.sql.erase, [id, at]));
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await guardPg(NAME, () => this.pool.query<{ n: number }>(this.sql.count));
+    return rows[0]?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.release?.();
+  }
+}
