@@ -1,4 +1,5 @@
 import type { Category, Mask, OrgKind, RawConfig } from './config-schema.js';
+import type { PostgresSpec } from './postgres-config.js';
 
 /** A collection field with its (defaulted) classification. */
 export interface FieldSpec {
