@@ -8,7 +8,7 @@ export function parseKeys(keys: readonly string[] | undefined): NoteVerifier[] {
   if (keys === undefined || keys.length === 0) throw new CliUsageError('at least one --key VKEY is required');
   return keys.map((k, i) => {
     try {
-      return parseVerifierKey(k);
+      return parseVerifierKey(k.trim());
     } catch (err) {
       if (isVerifyError(err))
         throw new CliUsageError(`--key #${i + 1} is not a valid verifier key: ${err.message}`);

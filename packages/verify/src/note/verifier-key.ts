@@ -82,7 +82,7 @@ function parseKeyParts(name: string, hex: string, b64: string): KeyParts {
  * type 0x01 (Ed25519) or 0x04 (cosignature/v1). Throws VerifyError('KEY_MALFORMED').
  */
 export function parseVerifierKey(vkey: string): NoteVerifier {
-  const parts = splitPlus(vkey.trim(), 2);
+  const parts = splitPlus(vkey, 2);
   if (parts === undefined) malformed('verifier key must be name+keyid+key');
   const [name, hex, b64] = parts as [string, string, string];
   const key = parseKeyParts(name, hex, b64);
@@ -120,7 +120,7 @@ export interface SignerKey {
  * golang.org/x/mod/sumdb/note). The key ID is of the derived public key. Throws KEY_MALFORMED.
  */
 export async function parseSignerKey(skey: string): Promise<SignerKey> {
-  const parts = splitPlus(skey.trim(), 4);
+  const parts = splitPlus(skey, 4);
   if (parts === undefined || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY')
     malformed('signer key must start PRIVATE+KEY+');
   const [, , name, hex, b64] = parts as [string, string, string, string, string];
