@@ -8,6 +8,17 @@ export const ERROR_CODES = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 400,
   PURPOSE_INVALID: 400,
+  POLICY_INVALID: 400,
+  AUTH_REQUIRED: 401,
+  TOKEN_MALFORMED: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_NOT_YET_VALID: 401,
+  TOKEN_AUDIENCE: 401,
+  TOKEN_ISSUER: 401,
+  TOKEN_ALG_REFUSED: 401,
+  TOKEN_SIGNATURE: 401,
+  PRINCIPAL_UNKNOWN: 401,
+  ACCESS_DENIED: 403,
   RESIDENCY_VIOLATION: 409,
   SUBJECT_UNKNOWN: 404,
   SUBJECT_EXISTS: 409,
@@ -38,12 +49,27 @@ export class CustosError extends Error {
   readonly code: ErrorCode;
   /** Extra structured, non-sensitive details (for example every config issue). */
   readonly details: readonly string[] | undefined;
+  /** For access decisions: the ledger index of the recorded decision, returned as a receipt. */
+  readonly ledgerIndex: number | undefined;
+  /** For access decisions: the policy ids that decided. */
+  readonly reasons: readonly string[] | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: readonly string[] }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: {
+      cause?: unknown;
+      details?: readonly string[];
+      ledgerIndex?: number;
+      reasons?: readonly string[];
+    },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CustosError';
     this.code = code;
     this.details = options?.details;
+    this.ledgerIndex = options?.ledgerIndex;
+    this.reasons = options?.reasons;
   }
 }
 

@@ -40,7 +40,8 @@ export class RecordService {
     private readonly clock: Clock,
   ) {}
 
-  private storeAdapter(id: string): RecordStore {
+  /** The adapter of an open store; throws `STORE_UNKNOWN`. */
+  adapter(id: string): RecordStore {
     const store = this.stores.get(id);
     if (!store) throw new CustosError('STORE_UNKNOWN', `store "${id}" is not open`);
     return store;
@@ -85,7 +86,7 @@ export class RecordService {
       { id, subject, collection, keyVersion: key.version },
       Buffer.from(JSON.stringify(fields)),
     );
-    await this.storeAdapter(target.id).put({
+    await this.adapter(target.id).put({
       subject,
       collection,
       id,
@@ -126,12 +127,18 @@ export class RecordService {
     };
   }
 
+  /** Decrypts a record fetched straight from a store (for listings). */
+  async openStored(stored: StoredRecord): Promise<RecordFields> {
+    const handle = this.subjects.peek(stored.subject) ?? (await this.subjects.open(stored.subject));
+    return this.open(handle, stored, '', '').fields;
+  }
+
   /** Reads and decrypts one record from the stores residency allows for it. */
   async get(subject: string, collection: string, id: string): Promise<PlainRecord> {
     const spec = this.router.collection(collection);
     const handle = this.subjects.peek(subject) ?? (await this.subjects.open(subject));
     for (const store of this.router.allowedStores(handle.row.jurisdiction, spec.category)) {
-      const stored = await this.storeAdapter(store.id).get(subject, collection, id);
+      const stored = await this.adapter(store.id).get(subject, collection, id);
       if (stored) return this.open(handle, stored, store.id, store.site);
     }
     throw new CustosError('RECORD_NOT_FOUND', 'record not found');
@@ -143,7 +150,7 @@ export class RecordService {
     const row = await this.subjects.subject(subject);
     let found = false;
     for (const store of this.router.allowedStores(row.jurisdiction, spec.category)) {
-      if (await this.storeAdapter(store.id).delete(subject, collection, id)) found = true;
+      if (await this.adapter(store.id).delete(subject, collection, id)) found = true;
     }
     return found;
   }
@@ -159,7 +166,7 @@ export class RecordService {
     const handle = await this.subjects.open(subject);
     const out: PlainRecord[] = [];
     for (const store of this.router.allowedStores(handle.row.jurisdiction, spec.category)) {
-      const page = await this.storeAdapter(store.id).list({
+      const page = await this.adapter(store.id).list({
         collection,
         subject,
         after: afterId === undefined ? undefined : { subject, id: afterId },

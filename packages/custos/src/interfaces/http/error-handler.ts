@@ -5,12 +5,22 @@ import { CustosError, type ErrorCode, httpStatusFor } from '../../domain/errors.
 export interface ErrorBody {
   readonly code: ErrorCode;
   readonly message: string;
+  /** For access decisions: the policy ids that decided. */
+  readonly reasons?: readonly string[];
+  /** For access decisions: where the decision sits in the ledger. */
+  readonly ledgerIndex?: number;
 }
 
 /** Maps anything thrown in a route to a status and a coded body. Unknown errors become 500 INTERNAL. */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof CustosError) {
-    return { status: httpStatusFor(err.code), body: { code: err.code, message: err.message } };
+    const body: ErrorBody = {
+      code: err.code,
+      message: err.message,
+      ...(err.reasons === undefined ? {} : { reasons: err.reasons }),
+      ...(err.ledgerIndex === undefined ? {} : { ledgerIndex: err.ledgerIndex }),
+    };
+    return { status: httpStatusFor(err.code), body };
   }
   const fe = err as Partial<FastifyError> & { validation?: unknown };
   if (fe.validation !== undefined) {
@@ -39,7 +49,9 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toErrorResponse(err);
-    if (status >= 500) request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
+    if (body.ledgerIndex !== undefined) void reply.header('Custos-Ledger-Index', String(body.ledgerIndex));
+    if (status >= 500)
+      request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((_request, reply) => {

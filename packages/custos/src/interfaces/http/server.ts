@@ -2,8 +2,10 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Custos } from '../../composition-root.js';
 import { installErrorHandler } from './error-handler.js';
+import { installJsonParser } from './request-context.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLedgerRoutes } from './routes/ledger.js';
+import { registerRecordRoutes } from './routes/records.js';
 
 /** Options for the HTTP interface. */
 export interface ServerOptions {
@@ -21,6 +23,7 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   installErrorHandler(app);
+  installJsonParser(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -29,10 +32,12 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
         version: '0.1.0',
         description: 'Data-custody gateway: residency-pinned storage, verifiable access ledger, gateway.',
       },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
   registerHealthRoutes(app, custos);
   registerLedgerRoutes(app, custos);
+  registerRecordRoutes(app, custos);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

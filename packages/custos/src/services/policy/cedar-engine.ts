@@ -1,0 +1,110 @@
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { CustosError } from '../../domain/errors.js';
+import type { Principal } from '../../domain/principal.js';
+import type { LoadedPolicies } from './policy-set.js';
+
+/** Actions on records and the ledger, as named in the Cedar schema. */
+export type RecordAction = 'read' | 'list' | 'write' | 'delete';
+/** Any Cedar action Custos asks about. */
+export type CedarAction = RecordAction | 'readLedger';
+
+/** The attributes of a request's resource class: all a Record exposes to policy. */
+export interface RecordClass {
+  readonly collection: string;
+  readonly category: string;
+  readonly jurisdiction: string;
+  readonly ringFenced: boolean;
+  readonly shareableWithParent: boolean;
+}
+
+/** A grant as it appears in the Cedar context: present only when valid and covering the request. */
+export interface GrantContext {
+  readonly id: string;
+  readonly collection: string;
+  readonly breakGlass: boolean;
+}
+
+/** What Cedar decided. Evaluation errors are a deny (fail closed). */
+export interface CedarDecision {
+  readonly allow: boolean;
+  /** Ids of the policies that decided (the determining permits, or the forbids). */
+  readonly reasons: readonly string[];
+  readonly errors: readonly string[];
+}
+
+let counter = 0;
+
+/**
+ * Cedar through the wasm build, with the schema and policy set parsed once (`preparse*`) and
+ * evaluated with `statefulIsAuthorized`, which is ~10x faster than re-parsing per call.
+ */
+export class CedarEngine {
+  private readonly schemaName: string;
+  private readonly setId: string;
+
+  constructor(readonly policies: LoadedPolicies) {
+    counter++;
+    this.schemaName = `custos-schema-${counter}`;
+    this.setId = `custos-policies-${counter}`;
+    const s = cedar.preparseSchema(this.schemaName, policies.schema);
+    if (s.type !== 'success') throw new CustosError('POLICY_INVALID', 'schema failed to parse');
+    const staticPolicies = Object.fromEntries(policies.policies.map((p) => [p.id, p.text]));
+    const p = cedar.preparsePolicySet(this.setId, { staticPolicies });
+    if (p.type !== 'success') throw new CustosError('POLICY_INVALID', 'policy set failed to parse');
+  }
+
+  /** Evaluates one request. `resourceId` names the Record (per-record calls) or the class. */
+  evaluate(
+    principal: Principal,
+    action: CedarAction,
+    resource: { readonly id: string; readonly cls: RecordClass | undefined },
+    context: { readonly purpose: string; readonly grant?: GrantContext | undefined },
+  ): CedarDecision {
+    const resourceType = resource.cls ? 'Custos::Record' : 'Custos::Ledger';
+    const entities: cedar.Entities = [
+      {
+        uid: { type: 'Custos::Principal', id: principal.id },
+        attrs: {
+          orgKind: principal.orgKind,
+          org: principal.org,
+          kind: principal.kind,
+          roles: [...principal.roles],
+          jurisdiction: principal.jurisdiction,
+        },
+        parents: [],
+      },
+    ];
+    if (resource.cls) {
+      entities.push({
+        uid: { type: resourceType, id: resource.id },
+        attrs: { ...resource.cls },
+        parents: [],
+      });
+    } else {
+      entities.push({ uid: { type: resourceType, id: resource.id }, attrs: {}, parents: [] });
+    }
+    const ctx: cedar.Context = { purpose: context.purpose };
+    if (context.grant) ctx.grant = { ...context.grant };
+    let answer: cedar.AuthorizationAnswer;
+    try {
+      answer = cedar.statefulIsAuthorized({
+        principal: { type: 'Custos::Principal', id: principal.id },
+        action: { type: 'Custos::Action', id: action },
+        resource: { type: resourceType, id: resource.id },
+        context: ctx,
+        preparsedSchemaName: this.schemaName,
+        validateRequest: true,
+        preparsedPolicySetId: this.setId,
+        entities,
+      });
+    } catch (err) {
+      return { allow: false, reasons: [], errors: [`cedar: ${(err as Error).message}`] };
+    }
+    if (answer.type !== 'success') {
+      return { allow: false, reasons: [], errors: answer.errors.map((e) => e.message) };
+    }
+    const { decision, diagnostics } = answer.response;
+    const errors = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`);
+    return { allow: decision === 'allow' && errors.length === 0, reasons: diagnostics.reason, errors };
+  }
+}
