@@ -7,8 +7,15 @@ import { type Clock, systemClock } from './ports/clock.js';
 import type { KeyProvider } from './ports/key-provider.js';
 import type { RecordStore } from './ports/record-store.js';
 import type { SubjectStore } from './ports/subject-store.js';
+import { AccessService, type GrantLookup } from './services/access/access-service.js';
+import { Masker } from './services/access/masking.js';
+import { Authenticator } from './services/auth/authenticator.js';
+import { loadEmbeddedSigningKey, type SigningKeyPair } from './services/auth/embedded-signing-key.js';
 import { loadLedgerKeys } from './services/ledger/ledger-keys.js';
 import { LedgerService } from './services/ledger/ledger-service.js';
+import { Authorizer } from './services/policy/authorizer.js';
+import { CedarEngine } from './services/policy/cedar-engine.js';
+import { type LoadedPolicies, loadPolicies, type PolicyText } from './services/policy/policy-set.js';
 import { RecordService } from './services/record-service.js';
 import { ResidencyRouter } from './services/residency-router.js';
 import { type ResidencyReport, scanResidency } from './services/residency-scan.js';
@@ -26,6 +33,14 @@ export interface Custos {
   readonly records: RecordService;
   /** The verifiable access ledger. */
   readonly ledger: LedgerService;
+  /** The validated Cedar policy set in force. */
+  readonly policies: LoadedPolicies;
+  readonly authorizer: Authorizer;
+  readonly authenticator: Authenticator;
+  /** Embedded mode's token signing key pair; undefined with OIDC. */
+  readonly tokenKey: SigningKeyPair | undefined;
+  /** The gateway: authorize, record, then serve. */
+  readonly access: AccessService;
   /** Scans every registered store for misplaced records. */
   scanResidency(): Promise<ResidencyReport>;
   close(): Promise<void>;
@@ -34,6 +49,10 @@ export interface Custos {
 /** Options that tests and tools inject. */
 export interface CreateCustosOptions {
   readonly clock?: Clock;
+  /** Finds valid grants for a request; the gatekeeping service plugs in here. Default: none. */
+  readonly grants?: GrantLookup;
+  /** Replaces the shipped and operator policies (tests, what-if). */
+  readonly policies?: readonly PolicyText[];
 }
 
 /** The composition root: turns the configuration into adapters and services. */
@@ -46,11 +65,28 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const router = new ResidencyRouter(config);
   const subjects = new SubjectKeys(subjectStore, keyProvider, clock);
   const records = new RecordService(router, subjects, stores, clock);
+  // Policies are validated before anything opens: an invalid policy set refuses to start.
+  const policies = loadPolicies(config.policy.dir, options.policies);
+  const authorizer = new Authorizer(config, new CedarEngine(policies));
+  const tokenKey = config.auth.mode === 'embedded' ? loadEmbeddedSigningKey(config.keys.dir) : undefined;
+  const authenticator = new Authenticator(config, clock, tokenKey?.publicKey);
+  const ledgerKeys = loadLedgerKeys(config.keys.dir);
   const ledger = await LedgerService.open(
     new SqliteLedgerStore(config.ledger.path, { busyTimeoutMs: config.ledger.busyTimeoutMs }),
-    loadLedgerKeys(config.keys.dir),
+    ledgerKeys,
     { ...config.ledger, clock },
   );
+  const access = new AccessService({
+    config,
+    authorizer,
+    records,
+    subjects,
+    subjectStore,
+    router,
+    ledger,
+    masker: new Masker(config, ledgerKeys.subjectRefKey),
+    grants: options.grants ?? (async () => undefined),
+  });
   return {
     config,
     clock,
@@ -61,6 +97,11 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     stores,
     records,
     ledger,
+    policies,
+    authorizer,
+    authenticator,
+    tokenKey,
+    access,
     scanResidency: () => scanResidency(config, router, stores, subjectStore),
     async close() {
       await ledger.close();
