@@ -37,7 +37,9 @@ withPostgres('composition on PostgreSQL', (url) => {
         // Rows sit in the schemas the residency router chose, as ciphertext.
         const us = await admin.pool.query(`SELECT subject, sealed FROM "${schemaOf('us-main')}".records`);
         expect(us.rows.map((r) => r.subject)).toEqual(['alice']);
-        expect((us.rows[0]?.sealed as Buffer).includes(Buffer.from('alice@example.com'))).toBe(false);
+        const sealed: Buffer = us.rows[0]?.sealed ?? Buffer.alloc(0);
+        expect(sealed.length).toBeGreaterThan(0);
+        expect(sealed.includes(Buffer.from('alice@example.com'))).toBe(false);
         const sg = await admin.pool.query(`SELECT subject FROM "${schemaOf('sg-main')}".records`);
         expect(sg.rows).toEqual([{ subject: 'sg-user' }]);
 
