@@ -35,7 +35,9 @@ withPostgres('composition on PostgreSQL', (url) => {
         expect(got.fields).toEqual({ email: 'alice@example.com', bio: 'hi' });
         expect(got.site).toBe('us-trusted-cloud');
         // Rows sit in the schemas the residency router chose, as ciphertext.
-        const us = await admin.pool.query(`SELECT subject, sealed FROM "${schemaOf('us-main')}".records`);
+        const us = await admin.pool.query<{ subject: string; sealed: Buffer }>(
+          `SELECT subject, sealed FROM "${schemaOf('us-main')}".records`,
+        );
         expect(us.rows.map((r) => r.subject)).toEqual(['alice']);
         const sealed: Buffer = us.rows[0]?.sealed ?? Buffer.alloc(0);
         expect(sealed.length).toBeGreaterThan(0);
