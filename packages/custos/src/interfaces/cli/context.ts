@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Custos, createCustos } from '../../composition-root.js';
+import { demoConfigYaml } from '../../demo/demo-config.js';
 import type { CustosConfig } from '../../domain/config.js';
 import { CustosError } from '../../domain/errors.js';
 import { loadConfigFile } from '../../domain/load-config.js';
-import { demoConfigYaml } from '../../demo/demo-config.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, violations: 3 } as const;
@@ -21,9 +21,13 @@ export function resolveConfigPath(explicit: string | undefined): string {
   if (existsSync('custos.yaml')) return resolve('custos.yaml');
   const demo = join(DEMO_DIR, 'custos.yaml');
   if (existsSync(demo)) return resolve(demo);
-  throw new CustosError('CONFIG_NOT_FOUND', 'no configuration: pass --config FILE, run `custos init`, or `npm start`', {
-    details: ['custos.yaml: file not found'],
-  });
+  throw new CustosError(
+    'CONFIG_NOT_FOUND',
+    'no configuration: pass --config FILE, run `custos init`, or `npm start`',
+    {
+      details: ['custos.yaml: file not found'],
+    },
+  );
 }
 
 /** Creates the demo data directory and its config on first use; returns the config path. */
@@ -36,7 +40,10 @@ export function ensureDemoWorld(dir = DEMO_DIR): { path: string; created: boolea
 }
 
 /** Loads the config and composes Custos, runs `fn`, and always closes. */
-export async function withCustos<T>(configPath: string, fn: (custos: Custos, config: CustosConfig) => Promise<T>): Promise<T> {
+export async function withCustos<T>(
+  configPath: string,
+  fn: (custos: Custos, config: CustosConfig) => Promise<T>,
+): Promise<T> {
   const config = loadConfigFile(configPath);
   const custos = await createCustos(config);
   try {
@@ -51,7 +58,9 @@ export function printError(err: unknown): number {
   if (err instanceof CustosError) {
     process.stderr.write(`error ${err.code}: ${err.message}\n`);
     for (const d of err.details ?? []) process.stderr.write(`  ${d}\n`);
-    return err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND' ? EXIT.usage : EXIT.failure;
+    return err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND' || err.code === 'POLICY_INVALID'
+      ? EXIT.usage
+      : EXIT.failure;
   }
   process.stderr.write(`error INTERNAL: ${(err as Error)?.message ?? String(err)}\n`);
   return EXIT.failure;

@@ -3,9 +3,11 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLedgerCommands } from './commands/ledger.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerResidencyCommands } from './commands/residency.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSubjectCommands } from './commands/subject.js';
+import { registerTokenCommand } from './commands/token.js';
 import { EXIT, printError } from './context.js';
 
 /** Holds the exit code an action chose. */
@@ -27,6 +29,8 @@ export function buildProgram(exit: ExitBox): Command {
   registerDemoCommands(program, exit);
   registerSubjectCommands(program, exit);
   registerLedgerCommands(program, exit);
+  registerTokenCommand(program, exit);
+  registerPolicyCommands(program, exit);
   return program;
 }
 

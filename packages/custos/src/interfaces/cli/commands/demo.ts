@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { seedDemo } from '../../../demo/demo-seed.js';
 import { resolveConfigPath, withCustos } from '../context.js';
 import type { ExitBox } from '../main.js';
@@ -20,7 +20,9 @@ export function registerDemoCommands(program: Command, _exit: ExitBox): void {
     .option('--subjects <n>', 'number of subjects', positiveInt, 50)
     .option('--seed <n>', 'PRNG seed for the generated values', positiveInt, 1)
     .action(async (opts: { config?: string; subjects: number; seed: number }) => {
-      const r = await withCustos(resolveConfigPath(opts.config), (custos) => seedDemo(custos, opts.subjects, opts.seed));
+      const r = await withCustos(resolveConfigPath(opts.config), (custos) =>
+        seedDemo(custos, opts.subjects, opts.seed),
+      );
       process.stdout.write(`seeded ${r.subjects} new subjects, ${r.records} records\n`);
     });
 }

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CustosError } from '../../../domain/errors.js';
 import { demoConfigYaml } from '../../../demo/demo-config.js';
+import { CustosError } from '../../../domain/errors.js';
 import type { ExitBox } from '../main.js';
 
 /** `custos init`: writes a starting `custos.yaml` and creates the data directory. */

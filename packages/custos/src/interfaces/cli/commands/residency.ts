@@ -4,7 +4,8 @@ import { EXIT, resolveConfigPath, withCustos } from '../context.js';
 import type { ExitBox } from '../main.js';
 
 function printReport(report: ResidencyReport): void {
-  for (const s of report.stores) process.stdout.write(`store ${s.store} (site ${s.site}): ${s.records} records\n`);
+  for (const s of report.stores)
+    process.stdout.write(`store ${s.store} (site ${s.site}): ${s.records} records\n`);
   if (report.violations.length === 0) {
     process.stdout.write(`clean: ${report.scanned} records scanned, no residency violations\n`);
     return;

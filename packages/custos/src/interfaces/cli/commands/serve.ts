@@ -7,6 +7,7 @@ import { createServer } from '../../http/server.js';
 import { ensureDemoWorld, resolveConfigPath } from '../context.js';
 import type { ExitBox } from '../main.js';
 import { positiveInt } from './demo.js';
+import { DEMO_TOKEN_TTL_SEC, printPrincipalTokens } from './token.js';
 
 /** `custos serve [--demo]`: runs the HTTP server until SIGINT or SIGTERM. */
 export function registerServeCommand(program: Command, _exit: ExitBox): void {
@@ -30,7 +31,9 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
       }
       // Record which code and configuration start serving, before serving anything.
       const release = await releaseDigest();
-      const { index } = await custos.ledger.append(systemStartEntry(config, release));
+      const { index } = await custos.ledger.append(
+        systemStartEntry(config, release, custos.policies.version),
+      );
       const cp = await custos.ledger.checkpoint();
       const app = await createServer(custos, { logger: opts.log });
       const address = await app.listen({
@@ -41,12 +44,8 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
       process.stdout.write(`config ${configPath}\n`);
       process.stdout.write(`ledger: system entry ${index}, release ${release}, checkpoint size ${cp.size}\n`);
       process.stdout.write(`ledger verifier key: ${custos.ledger.verifierKey}\n`);
-      process.stdout.write('principals:\n');
-      for (const p of config.principals) {
-        process.stdout.write(
-          `${p.id} (${p.orgKind}, ${p.roles.join('+') || 'no roles'}): token issued once the gateway adds authentication\n`,
-        );
-      }
+      process.stdout.write(`policy version ${custos.policies.version}\n`);
+      await printPrincipalTokens(custos, opts.demo ? DEMO_TOKEN_TTL_SEC : undefined);
       await new Promise<void>((resolveStop) => {
         const stop = (): void => resolveStop();
         process.once('SIGINT', stop);
