@@ -25,6 +25,7 @@ export function withPostgres(name: string, body: (url: string) => void): void {
     });
     return;
   }
+  console.warn(`skipping "${name}": CUSTOS_PG_URL is unset (start one with scripts/pg-test-cluster.sh)`);
   describe.skip(`${name} (skipped: CUSTOS_PG_URL is unset; see docs/postgres.md)`, () => {
     it('runs against PostgreSQL', () => {});
   });
@@ -36,7 +37,10 @@ export function freshSchema(prefix = 't'): string {
 }
 
 /** A small pool on the test database, and a cleanup that drops the given schemas then ends it. */
-export function testPool(url: string): { pool: PgPool & pg.Pool; dropAndEnd: (...schemas: string[]) => Promise<void> } {
+export function testPool(url: string): {
+  pool: PgPool & pg.Pool;
+  dropAndEnd: (...schemas: string[]) => Promise<void>;
+} {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {});
   return {
