@@ -47,7 +47,7 @@ describe('ledger HTTP routes', () => {
     const r = await get('/ledger/checkpoint');
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toMatch(/^text\/plain/);
-    const { checkpoint } = await verifyCheckpoint(r.body, [parseVerifierKey(vkey.body)]);
+    const { checkpoint } = await verifyCheckpoint(r.body, [parseVerifierKey(vkey.body.trim())]);
     expect(checkpoint.size).toBe(SIZE);
     expect(checkpoint.origin).toBe(custos.config.ledger.origin);
   });

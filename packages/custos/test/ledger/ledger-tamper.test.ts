@@ -160,7 +160,8 @@ describe('tamper suite: custos-verify detects every tampering of the ledger file
         const result = await tamper((db) => {
           const rows = pieces(db);
           const row = rows[r % rows.length] as PieceRow;
-          row.data[o % row.data.length] ^= x;
+          const at = o % row.data.length;
+          row.data[at] = (row.data[at] ?? 0) ^ x;
           db.prepare('UPDATE ledger_entries SET data = ? WHERE first = ?').run(row.data, row.first);
         });
         expectDetected(result, ['entry-bundle', 'entry-schema', 'entry-count', 'hash-tile', 'root']);

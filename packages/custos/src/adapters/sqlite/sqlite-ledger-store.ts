@@ -134,8 +134,10 @@ export class SqliteLedgerStore implements LedgerStore {
       hashPieces: db.prepare(
         'SELECT first, data FROM ledger_hashes WHERE level = ? AND first >= ? AND first < ? ORDER BY first',
       ),
-      hashPiece: db.prepare(
-        'SELECT first, data FROM ledger_hashes WHERE level = ? AND first <= ? ORDER BY first DESC LIMIT 1',
+      // One hash out of its piece: substr reads 32 bytes, not the whole 8 KiB tile row.
+      hashAt: db.prepare(
+        `SELECT substr(data, (@index - first) * 32 + 1, 32) AS data FROM ledger_hashes
+         WHERE level = @level AND first <= @index ORDER BY first DESC LIMIT 1`,
       ),
       delHashes: db.prepare('DELETE FROM ledger_hashes WHERE level = ? AND first >= ? AND first < ?'),
       lastCheckpoint: db.prepare('SELECT * FROM ledger_checkpoints ORDER BY size DESC LIMIT 1'),
@@ -270,13 +272,22 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async readHashes(level: number, start: number, end: number): Promise<Uint8Array> {
+    if (end - start === 1) {
+      let row: { data: Buffer } | undefined;
+      try {
+        row = this.stmts.hashAt.get({ index: start, level }) as { data: Buffer } | undefined;
+      } catch (cause) {
+        throw unavailable('read tree hashes', cause);
+      }
+      if (row === undefined || row.data.length !== HASH) {
+        throw new CustosError('LEDGER_UNAVAILABLE', 'ledger tree hashes are missing');
+      }
+      return new Uint8Array(row.data.buffer, row.data.byteOffset, HASH);
+    }
     const out = new Uint8Array((end - start) * HASH);
     let covered = 0;
     try {
-      const rows =
-        end - start === 1
-          ? [this.stmts.hashPiece.get(level, start) as PieceRow | undefined].filter((r) => r !== undefined)
-          : (this.stmts.hashPieces.all(level, start - (start % CHUNK), end) as PieceRow[]);
+      const rows = this.stmts.hashPieces.all(level, start - (start % CHUNK), end) as PieceRow[];
       for (const row of rows) {
         const lo = Math.max(start, row.first);
         const hi = Math.min(end, row.first + row.data.length / HASH);

@@ -11,6 +11,8 @@ import type { LedgerStore } from '../../ports/ledger-store.js';
 
 /** Full chunks (256 hashes of one level) kept in memory; they never change once complete. */
 const CACHE_CHUNKS = 2048;
+/** Levels from which whole chunks are cached: level 8 holds one chunk per 65,536 entries. */
+const CACHED_FROM_LEVEL = 8;
 
 /** A hash tile or entry bundle, ready to serve. */
 export interface LedgerTile {
@@ -41,7 +43,10 @@ export class LedgerReader {
     const chunk = Math.floor(index / TILE_WIDTH);
     const chunkStart = chunk * TILE_WIDTH;
     const levelCount = Math.floor(committedSize / 2 ** level);
-    if (chunkStart + TILE_WIDTH > levelCount) return this.store.readHashes(level, index, index + 1);
+    // Low levels have too many chunks for a cache to help random proofs: read the one hash.
+    if (level < CACHED_FROM_LEVEL || chunkStart + TILE_WIDTH > levelCount) {
+      return this.store.readHashes(level, index, index + 1);
+    }
     const key = `${level}/${chunk}`;
     let hashes = this.chunks.get(key);
     if (hashes === undefined) {

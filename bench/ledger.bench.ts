@@ -1,0 +1,148 @@
+/**
+ * bench ledger, in one run:
+ * (a) durable appends/s through LedgerService with many concurrent callers (group commit,
+ *     synchronous=FULL), against the SHA-256 bound of this machine: one-shot SHA-256 of 64 bytes
+ *     per second, divided by the 2 hashes each entry costs (leaf + amortised node);
+ * (b) inclusion-proof generation for random indices of the ledger (10^6 entries; tiny 10^4);
+ * (c) full offline verification of the exported tiles with the verify package's audit, against
+ *     the same hashing bound.
+ */
+import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditLedger, parseVerifierKey, type TileSource } from '@custos/verify';
+import { SqliteLedgerStore } from '../packages/custos/src/adapters/sqlite/sqlite-ledger-store.js';
+import { systemClock } from '../packages/custos/src/ports/clock.js';
+import { exportLedger } from '../packages/custos/src/services/ledger/ledger-export.js';
+import { loadLedgerKeys } from '../packages/custos/src/services/ledger/ledger-keys.js';
+import {
+  type LedgerEntryInput,
+  LedgerService,
+} from '../packages/custos/src/services/ledger/ledger-service.js';
+import type { BenchOptions } from './run.js';
+import { fmtRate, reportRatio } from './util.js';
+
+const CALLERS = 4096;
+const MAX_BATCH = 8192;
+
+/** One-shot SHA-256 of 64-byte inputs per second, over about `ms` milliseconds. */
+function sha256Rate(ms: number): number {
+  const buf = Buffer.alloc(64, 7);
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 10_000; i++) {
+      buf[0] = i;
+      hash('sha256', buf, 'buffer');
+    }
+    n += 10_000;
+    now = performance.now();
+  }
+  return (n * 1000) / (now - start);
+}
+
+function inputs(ledger: LedgerService, count: number): LedgerEntryInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'access',
+    principal: { id: `svc-${i % 13}`, org: 'operator', orgKind: 'operator' },
+    action: 'read',
+    resource: {
+      collection: 'profiles',
+      category: 'protected',
+      jurisdiction: 'US',
+      site: 'us-trusted-cloud',
+      subjectRef: ledger.subjectRef(`subject-${i}`),
+      count: 1,
+    },
+    purpose: 'support',
+    decision: i % 9 === 0 ? 'deny' : 'allow',
+    reasons: ['permit-support'],
+    policyVersion: 'none',
+    release: 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef',
+  }));
+}
+
+/** Appends `total` entries from CALLERS concurrent callers; returns appends per second. */
+async function appendLoad(
+  ledger: LedgerService,
+  pool: readonly LedgerEntryInput[],
+  total: number,
+): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CALLERS }, async () => {
+      while (next < total) {
+        const i = next++;
+        await ledger.append(pool[i % pool.length] as LedgerEntryInput);
+      }
+    }),
+  );
+  return (total * 1000) / (performance.now() - start);
+}
+
+/** Runs the ledger bench. */
+export async function run(opts: BenchOptions): Promise<void> {
+  const size = opts.tiny ? 10_000 : 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'custos-bench-ledger-'));
+  try {
+    const bound = sha256Rate(opts.tiny ? 200 : 1000) / 2;
+    const ledger = await LedgerService.open(
+      new SqliteLedgerStore(join(dir, 'ledger.db')),
+      loadLedgerKeys(join(dir, 'keys')),
+      {
+        origin: 'bench.custos.local/custos/US',
+        maxBatch: MAX_BATCH,
+        maxWaitMs: 2,
+        checkpointIntervalMs: 0,
+        clock: systemClock,
+      },
+    );
+    const pool = inputs(ledger, 4096);
+    const appends = await appendLoad(ledger, pool, size);
+    const { batches } = (await ledger.health()).commits;
+    process.stdout.write(
+      `appends: ${fmtRate(appends)} durable (${size} entries, ${CALLERS} callers, ${batches} transactions, ` +
+        `mean batch ${Math.round(size / batches)}); sha256 bound ${fmtRate(bound)} (64-byte hashes/s / 2)\n`,
+    );
+    reportRatio('ledger', 'appends vs sha256 bound', appends / bound, 0.5);
+
+    await ledger.checkpoint();
+    const proofs = opts.tiny ? 2000 : 20_000;
+    let t = performance.now();
+    for (let i = 0; i < proofs; i++) await ledger.inclusionProof(Math.floor(Math.random() * size), size);
+    const proofRate = (proofs * 1000) / (performance.now() - t);
+    process.stdout.write(
+      `proofs: ${fmtRate(proofRate)} inclusion proofs for random indices of ${size} entries\n`,
+    );
+
+    const out = join(dir, 'export');
+    t = performance.now();
+    await exportLedger(ledger, out);
+    const exportMs = performance.now() - t;
+    const vkey = ledger.verifierKey;
+    await ledger.close();
+    const source: TileSource = {
+      get: async (path) => {
+        try {
+          return new Uint8Array(await readFile(join(out, path)));
+        } catch {
+          return undefined;
+        }
+      },
+    };
+    t = performance.now();
+    const report = await auditLedger(source, { verifiers: [parseVerifierKey(vkey)] });
+    const verifyRate = (size * 1000) / (performance.now() - t);
+    if (!report.ok) throw new Error(`audit failed: ${JSON.stringify(report.failures)}`);
+    process.stdout.write(
+      `offline verify: ${fmtRate(verifyRate)} entries (${size} entries from exported tiles; export took ${Math.round(exportMs)} ms)\n`,
+    );
+    reportRatio('ledger', 'offline verify vs sha256 bound', verifyRate / bound, 0.5);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
