@@ -2,6 +2,7 @@
 # A throwaway PostgreSQL cluster for Custos's tests (see docs/postgres.md).
 #
 #   eval "$(scripts/pg-test-cluster.sh start)"   # prints `export CUSTOS_PG_URL=… CUSTOS_PG_DIR=…`
+#                                                # (and CUSTOS_PG_TLS_CA, the server's self-signed cert)
 #   npm test
 #   scripts/pg-test-cluster.sh stop              # stops the cluster in $CUSTOS_PG_DIR and removes it
 #
@@ -54,14 +55,25 @@ start() {
   log "initdb in $dir"
   as_owner "'$bin/initdb' -D '$dir/data' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >'$dir/initdb.log' 2>&1" ||
     { cat "$dir/initdb.log" >&2; exit 1; }
+  # A self-signed certificate, so tests can exercise TLS (the server also accepts plain connections).
+  local tls_opts=""
+  if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=localhost" \
+      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+      -keyout "$dir/server.key" -out "$dir/server.crt" >/dev/null 2>&1; then
+    chmod 600 "$dir/server.key"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir/server.key" "$dir/server.crt"
+    tls_opts="-c ssl=on -c ssl_cert_file='$dir/server.crt' -c ssl_key_file='$dir/server.key'"
+  fi
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     if as_owner "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 30 \
-        -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start" >&2; then
+        -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 $tls_opts\" start" >&2; then
       echo "$port" >"$dir/port"
       log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$port"
       echo "export CUSTOS_PG_URL=postgres://postgres@127.0.0.1:$port/postgres"
       echo "export CUSTOS_PG_DIR=$dir"
+      [ -n "$tls_opts" ] && echo "export CUSTOS_PG_TLS_CA=$dir/server.crt"
       return
     fi
     log "start on port $port failed (attempt $attempt)"
