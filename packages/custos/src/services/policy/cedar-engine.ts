@@ -1,5 +1,13 @@
+import { setFlagsFromString } from 'node:v8';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { CustosError } from '../../domain/errors.js';
+
+// Node 20's V8 (11.3) can abort the process ("Fatal error: unreachable code" in
+// Deoptimizer::DoComputeBuiltinContinuation) when TurboFan-inlined code around the Cedar wasm
+// calls is lazily deoptimized. Reproduced under load in the authorizer property test; turning
+// off TurboFan inlining avoids it. Set before any of this code is optimized.
+setFlagsFromString('--no-turbo-inlining');
+
 import type { Principal } from '../../domain/principal.js';
 import type { LoadedPolicies } from './policy-set.js';
 
@@ -34,6 +42,20 @@ export interface CedarDecision {
 
 let counter = 0;
 
+/** The one place Cedar runs; a thrown error becomes a failure answer (and so a deny). */
+function callCedar(call: cedar.StatefulAuthorizationCall): cedar.AuthorizationAnswer {
+  try {
+    return cedar.statefulIsAuthorized(call);
+  } catch (err) {
+    const message = `cedar: ${(err as Error).message}`;
+    return {
+      type: 'failure',
+      errors: [{ message, help: null, code: null, url: null, severity: null }],
+      warnings: [],
+    };
+  }
+}
+
 /**
  * Cedar through the wasm build, with the schema and policy set parsed once (`preparse*`) and
  * evaluated with `statefulIsAuthorized`, which is ~10x faster than re-parsing per call.
@@ -60,7 +82,12 @@ export class CedarEngine {
     resource: { readonly id: string; readonly cls: RecordClass | undefined },
     context: { readonly purpose: string; readonly grant?: GrantContext | undefined },
   ): CedarDecision {
+    // Plain loops instead of map/spread over arrays: on Node 20, V8 can crash (a fatal
+    // "unreachable code" in the deoptimizer) when code around these wasm calls is deoptimized
+    // inside a builtin's callback continuation. Keep builtins with callbacks off this path.
     const resourceType = resource.cls ? 'Custos::Record' : 'Custos::Ledger';
+    const roles: string[] = [];
+    for (const r of principal.roles) roles.push(r);
     const entities: cedar.Entities = [
       {
         uid: { type: 'Custos::Principal', id: principal.id },
@@ -68,7 +95,7 @@ export class CedarEngine {
           orgKind: principal.orgKind,
           org: principal.org,
           kind: principal.kind,
-          roles: [...principal.roles],
+          roles,
           jurisdiction: principal.jurisdiction,
         },
         parents: [],
@@ -85,26 +112,24 @@ export class CedarEngine {
     }
     const ctx: cedar.Context = { purpose: context.purpose };
     if (context.grant) ctx.grant = { ...context.grant };
-    let answer: cedar.AuthorizationAnswer;
-    try {
-      answer = cedar.statefulIsAuthorized({
-        principal: { type: 'Custos::Principal', id: principal.id },
-        action: { type: 'Custos::Action', id: action },
-        resource: { type: resourceType, id: resource.id },
-        context: ctx,
-        preparsedSchemaName: this.schemaName,
-        validateRequest: true,
-        preparsedPolicySetId: this.setId,
-        entities,
-      });
-    } catch (err) {
-      return { allow: false, reasons: [], errors: [`cedar: ${(err as Error).message}`] };
-    }
+    const answer = callCedar({
+      principal: { type: 'Custos::Principal', id: principal.id },
+      action: { type: 'Custos::Action', id: action },
+      resource: { type: resourceType, id: resource.id },
+      context: ctx,
+      preparsedSchemaName: this.schemaName,
+      validateRequest: true,
+      preparsedPolicySetId: this.setId,
+      entities,
+    });
     if (answer.type !== 'success') {
-      return { allow: false, reasons: [], errors: answer.errors.map((e) => e.message) };
+      const failures: string[] = [];
+      for (const e of answer.errors) failures.push(e.message);
+      return { allow: false, reasons: [], errors: failures };
     }
     const { decision, diagnostics } = answer.response;
-    const errors = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`);
+    const errors: string[] = [];
+    for (const e of diagnostics.errors) errors.push(`${e.policyId}: ${e.error.message}`);
     return { allow: decision === 'allow' && errors.length === 0, reasons: diagnostics.reason, errors };
   }
 }
