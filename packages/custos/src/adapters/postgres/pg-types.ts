@@ -7,9 +7,19 @@ export interface PgQueryResult<R> {
   readonly rowCount: number | null;
 }
 
+/** A query; with a `name`, `pg` prepares it once per connection and reuses the plan. */
+export interface PgQueryConfig {
+  readonly name?: string;
+  readonly text: string;
+  readonly values?: unknown[];
+}
+
 /** Anything that runs a parameterised query. */
 export interface PgQueryable {
-  query<R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<PgQueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    query: string | PgQueryConfig,
+    values?: unknown[],
+  ): Promise<PgQueryResult<R>>;
 }
 
 /** A connection lent by the pool; `release(err)` with an error discards a broken connection. */

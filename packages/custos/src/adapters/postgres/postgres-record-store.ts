@@ -1,6 +1,7 @@
 import type { ListQuery, RecordLocation, RecordStore, StoredRecord } from '../../ports/record-store.js';
 import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
+import { namedStatement } from './pg-statement.js';
 import { withTransaction } from './pg-transaction.js';
 import type { PgPool } from './pg-types.js';
 
@@ -69,20 +70,24 @@ export class PostgresRecordStore implements RecordStore {
     this.migration = migration;
     const t = `${quoteIdent(options.schema)}.records`;
     this.sql = {
-      put: `INSERT INTO ${t} (collection, subject, id, key_version, sealed, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+      put: namedStatement(`INSERT INTO ${t} (collection, subject, id, key_version, sealed, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (collection, subject, id) DO UPDATE SET key_version = excluded.key_version,
-          sealed = excluded.sealed, updated_at = excluded.updated_at`,
-      putMany: `INSERT INTO ${t} (collection, subject, id, key_version, sealed, updated_at)
+          sealed = excluded.sealed, updated_at = excluded.updated_at`),
+      putMany: namedStatement(`INSERT INTO ${t} (collection, subject, id, key_version, sealed, updated_at)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bytea[], $6::bigint[])
         ON CONFLICT (collection, subject, id) DO UPDATE SET key_version = excluded.key_version,
-          sealed = excluded.sealed, updated_at = excluded.updated_at`,
-      get: `SELECT key_version, sealed, updated_at FROM ${t} WHERE collection = $1 AND subject = $2 AND id = $3`,
-      del: `DELETE FROM ${t} WHERE collection = $1 AND subject = $2 AND id = $3`,
-      listAll: `SELECT * FROM ${t} WHERE collection = $1 AND (subject, id) > ($2, $3)
-        ORDER BY subject, id LIMIT $4`,
-      listSubject: `SELECT * FROM ${t} WHERE collection = $1 AND subject = $2 AND id > $3 ORDER BY id LIMIT $4`,
-      scan: `SELECT collection, subject, id FROM ${t} WHERE (collection, subject, id) > ($1, $2, $3)
-        ORDER BY collection, subject, id LIMIT $4`,
+          sealed = excluded.sealed, updated_at = excluded.updated_at`),
+      get: namedStatement(
+        `SELECT key_version, sealed, updated_at FROM ${t} WHERE collection = $1 AND subject = $2 AND id = $3`,
+      ),
+      del: namedStatement(`DELETE FROM ${t} WHERE collection = $1 AND subject = $2 AND id = $3`),
+      listAll: namedStatement(`SELECT * FROM ${t} WHERE collection = $1 AND (subject, id) > ($2, $3)
+        ORDER BY subject, id LIMIT $4`),
+      listSubject: namedStatement(
+        `SELECT * FROM ${t} WHERE collection = $1 AND subject = $2 AND id > $3 ORDER BY id LIMIT $4`,
+      ),
+      scan: namedStatement(`SELECT collection, subject, id FROM ${t} WHERE (collection, subject, id) > ($1, $2, $3)
+        ORDER BY collection, subject, id LIMIT $4`),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { SubjectKeyRow, SubjectRow, SubjectStore } from '../../ports/subject-store.js';
 import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
+import { namedStatement } from './pg-statement.js';
 import type { PgPool } from './pg-types.js';
 import type { PostgresStoreOptions } from './postgres-record-store.js';
 
@@ -59,17 +60,21 @@ export class PostgresSubjectStore implements SubjectStore {
     this.migration = migration;
     const s = quoteIdent(options.schema);
     this.sql = {
-      get: `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = $1`,
-      getMany: `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = ANY($1::text[])`,
-      create: `WITH created AS (
+      get: namedStatement(`SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = $1`),
+      getMany: namedStatement(
+        `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = ANY($1::text[])`,
+      ),
+      create: namedStatement(`WITH created AS (
           INSERT INTO ${s}.subjects (id, jurisdiction, erased_at) VALUES ($1, $2, NULL)
           ON CONFLICT DO NOTHING RETURNING id)
         INSERT INTO ${s}.subject_keys (subject, version, kek_version, wrapped)
-          SELECT $3::text, $4::integer, $5::integer, $6::bytea FROM created`,
-      keys: `SELECT subject, version, kek_version, wrapped FROM ${s}.subject_keys WHERE subject = $1 ORDER BY version`,
-      erase: `WITH shredded AS (DELETE FROM ${s}.subject_keys WHERE subject = $1)
-        UPDATE ${s}.subjects SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL`,
-      count: `SELECT count(*)::integer AS n FROM ${s}.subjects`,
+          SELECT $3::text, $4::integer, $5::integer, $6::bytea FROM created`),
+      keys: namedStatement(
+        `SELECT subject, version, kek_version, wrapped FROM ${s}.subject_keys WHERE subject = $1 ORDER BY version`,
+      ),
+      erase: namedStatement(`WITH shredded AS (DELETE FROM ${s}.subject_keys WHERE subject = $1)
+        UPDATE ${s}.subjects SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL`),
+      count: namedStatement(`SELECT count(*)::integer AS n FROM ${s}.subjects`),
     };
   }
 
