@@ -25,8 +25,11 @@ export interface GatewayWorld {
 }
 
 /** Builds a seeded demo world (subjects) and an in-process server. */
-export async function gatewayWorld(subjects = 10): Promise<GatewayWorld> {
-  const { custos, dir, cleanup } = await demoCustos();
+export async function gatewayWorld(
+  subjects = 10,
+  options: Parameters<typeof demoCustos>[0] = {},
+): Promise<GatewayWorld> {
+  const { custos, dir, cleanup } = await demoCustos(options);
   await seedDemo(custos, subjects);
   const app = await createServer(custos);
   const tokens: Record<string, string> = {};

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { type Custos, createCustos } from '../src/composition-root.js';
+import { type CreateCustosOptions, type Custos, createCustos } from '../src/composition-root.js';
 import { demoConfigYaml } from '../src/demo/demo-config.js';
 import type { CustosConfig } from '../src/domain/config.js';
 import { parseConfigText } from '../src/domain/load-config.js';
@@ -36,10 +36,14 @@ export class TestClock implements Clock {
 }
 
 /** Composes Custos on the demo config in a fresh temp dir. */
-export async function demoCustos(): Promise<{ custos: Custos; dir: string; cleanup: () => Promise<void> }> {
+export async function demoCustos(
+  options: { mutate?: (config: Record<string, unknown>) => void } & CreateCustosOptions = {},
+): Promise<{ custos: Custos; dir: string; cleanup: () => Promise<void> }> {
   const t = tempDir();
-  const config = configFrom(demoConfigObject(t.dir), t.dir);
-  const custos = await createCustos(config, { clock: new TestClock() });
+  const obj = demoConfigObject(t.dir);
+  options.mutate?.(obj);
+  const config = configFrom(obj, t.dir);
+  const custos = await createCustos(config, { clock: new TestClock(), ...options });
   return {
     custos,
     dir: t.dir,

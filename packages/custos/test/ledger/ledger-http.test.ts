@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Custos } from '../../src/composition-root.js';
 import { createServer } from '../../src/interfaces/http/server.js';
+import { issueToken } from '../../src/services/auth/authenticator.js';
 import { demoCustos } from '../helpers.js';
 import { accessEntry, runVerifier } from './ledger-helpers.js';
 
@@ -28,6 +29,9 @@ describe('ledger HTTP routes', () => {
   beforeAll(async () => {
     ({ custos, cleanup, dir } = await demoCustos());
     app = await createServer(custos);
+    const key = custos.tokenKey?.privateKey;
+    if (!key) throw new Error('no embedded token key');
+    auditorToken = await issueToken(custos.config, key, 'auditor', 3600, custos.clock.now());
     const inputs = Array.from({ length: SIZE }, (_, i) => accessEntry(custos.ledger, i));
     await Promise.all(inputs.map((e) => custos.ledger.append(e)));
     entries = inputs.map((e) => custos.ledger.encode(e));
@@ -38,7 +42,9 @@ describe('ledger HTTP routes', () => {
     await cleanup();
   });
 
-  const get = (url: string) => app.inject({ method: 'GET', url });
+  let auditorToken = '';
+  const get = (url: string) =>
+    app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${auditorToken}` } });
 
   it('serves the signed checkpoint and the verifier key as text', async () => {
     const vkey = await get('/ledger/vkey');

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Custos } from '../../composition-root.js';
 import { installErrorHandler } from './error-handler.js';
+import { installLedgerGuard } from './ledger-guard.js';
 import { installJsonParser } from './request-context.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLedgerRoutes } from './routes/ledger.js';
@@ -36,6 +37,7 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
     },
   });
   registerHealthRoutes(app, custos);
+  installLedgerGuard(app, custos);
   registerLedgerRoutes(app, custos);
   registerRecordRoutes(app, custos);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { as, DEMO_PRINCIPALS, type GatewayWorld, gatewayWorld } from './gateway-helpers.js';
+
+const SUBJECTS = { US: 'us-user-00001', SG: 'sg-user-00005' } as const;
+const RECORD_ID: Record<string, string> = {
+  profiles: 'profile',
+  messages: 'msg-1',
+  watch_history: 'watch-1',
+  public_videos: 'video-1',
+  metrics: 'day-1',
+};
+const PURPOSES: (string | undefined)[] = ['service', 'custody', 'SUPPORT_TICKET', 'bogus', undefined];
+
+interface Cell {
+  method: string;
+  url: string;
+  principal: string;
+  purpose: string | undefined;
+  payload?: unknown;
+  dataRoute: boolean;
+}
+
+/**
+ * The isolation matrix: every route in the OpenAPI document × every demo principal × every
+ * collection (so every category) × both jurisdictions × valid, invalid and missing purposes.
+ */
+describe('isolation matrix', () => {
+  let w: GatewayWorld;
+  const secrets = new Set<string>();
+  beforeAll(async () => {
+    w = await gatewayWorld(10);
+    for (const s of Object.values(SUBJECTS)) {
+      await w.custos.records.put(s, 'metrics', 'day-1', {
+        day: '2026-11-01',
+        region: 'r1',
+        active_users: 10,
+      });
+    }
+    // Every seeded protected value (strings long enough not to collide with numbers in headers).
+    for (const c of w.custos.config.collections) {
+      const spec = new Map(c.fields.map((f) => [f.name, f.classification]));
+      for (const st of w.custos.stores.values()) {
+        for (const loc of await st.scan(undefined, 100_000)) {
+          if (loc.collection !== c.id) continue;
+          const rec = await w.custos.records.get(loc.subject, loc.collection, loc.id);
+          for (const [name, value] of Object.entries(rec.fields)) {
+            if (
+              typeof value === 'string' &&
+              value.length >= 6 &&
+              (c.category !== 'public' || spec.get(name) !== 'public')
+            ) {
+              secrets.add(value);
+            }
+          }
+        }
+      }
+    }
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  function cellsFromOpenApi(paths: Record<string, Record<string, unknown>>): Cell[] {
+    const cells: Cell[] = [];
+    for (const [template, ops] of Object.entries(paths)) {
+      for (const method of Object.keys(ops)) {
+        for (const [jur, subject] of Object.entries(SUBJECTS)) {
+          for (const collection of Object.keys(RECORD_ID)) {
+            const url = template
+              .replace('{subject}', subject)
+              .replace('{collection}', collection)
+              .replace('{id}', RECORD_ID[collection] ?? 'x')
+              .replace('{index}', '0')
+              .replace(/\{[^}]+\}/g, '0');
+            const query = template === '/v1/collections/{collection}/records' && jur === 'US' ? '' : '';
+            const dataRoute = template.startsWith('/v1/subjects') || template.startsWith('/v1/collections');
+            for (const principal of DEMO_PRINCIPALS) {
+              for (const purpose of PURPOSES) {
+                const payload = ['PUT', 'POST'].includes(method.toUpperCase())
+                  ? {
+                      fields: {
+                        [w.custos.config.collections.find((c) => c.id === collection)?.fields[0]?.name ??
+                          'x']: 'matrix-write',
+                      },
+                    }
+                  : undefined;
+                cells.push({
+                  method: method.toUpperCase(),
+                  url: url + query,
+                  principal,
+                  purpose,
+                  payload,
+                  dataRoute,
+                });
+              }
+            }
+            if (!template.includes('{collection}') && !template.includes('{subject}')) break;
+          }
+          if (!template.includes('{subject}')) break;
+        }
+      }
+    }
+    return cells;
+  }
+
+  it('gives a parent principal no protected value on any route, and records every data decision', async () => {
+    const doc = (await w.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    // Listing with a subject filter too.
+    doc.paths['/v1/collections/{collection}/records?subject={subject}'] = { get: {} };
+    const cells = cellsFromOpenApi(doc.paths);
+    expect(cells.length).toBeGreaterThan(1000);
+    const routes = new Set(
+      cells.map((c) => `${c.method} ${c.url.split('?')[0]?.replace(/us-user-00001|sg-user-00005/, ':s')}`),
+    );
+    expect([...routes].some((r) => r.startsWith('GET /v1/collections/'))).toBe(true);
+    let parentCells = 0;
+    let recorded = 0;
+    for (const cell of cells) {
+      const r = await w.app.inject({
+        method: cell.method as 'GET',
+        url: cell.url,
+        headers: as(w, cell.principal, cell.purpose),
+        ...(cell.payload === undefined ? {} : { payload: cell.payload }),
+      });
+      expect(r.statusCode, `${cell.method} ${cell.url} as ${cell.principal}`).toBeLessThan(500);
+      if (cell.principal === 'parent-engineer') {
+        parentCells++;
+        const bytes = JSON.stringify(r.headers) + r.body;
+        for (const s of secrets) {
+          if (bytes.includes(s))
+            throw new Error(`parent received a protected value on ${cell.method} ${cell.url}`);
+        }
+        if (cell.url.startsWith('/ledger') || cell.url.startsWith('/v1/ledger')) {
+          expect(r.statusCode, `${cell.url} must be closed to the parent`).toBe(403);
+        }
+      }
+      if (cell.dataRoute) {
+        const header = r.headers['custos-ledger-index'];
+        expect(
+          header,
+          `${cell.method} ${cell.url} as ${cell.principal} (${cell.purpose}) has no receipt`,
+        ).toBeDefined();
+        const entry = JSON.parse((await w.custos.ledger.receipt(Number(header))).entry) as {
+          principal: { id: string };
+          decision: string;
+        };
+        expect(entry.principal.id).toBe(cell.principal);
+        expect(['allow', 'deny']).toContain(entry.decision);
+        if (r.statusCode === 403) expect(entry.decision).toBe('deny');
+        recorded++;
+      }
+    }
+    expect(parentCells).toBeGreaterThan(100);
+    expect(recorded).toBeGreaterThan(500);
+  }, 300_000);
+});
