@@ -9,10 +9,10 @@ import {
 import { CustosError } from '../../domain/errors.js';
 import type { LedgerStore } from '../../ports/ledger-store.js';
 
-/** Full chunks (256 hashes of one level) kept in memory; they never change once complete. */
-const CACHE_CHUNKS = 2048;
-/** Levels from which whole chunks are cached: level 8 holds one chunk per 65,536 entries. */
-const CACHED_FROM_LEVEL = 8;
+/** Chunks (up to 256 hashes of one level) kept in memory, at most 32 MiB. */
+const CACHE_CHUNKS = 4096;
+/** Levels from which whole chunks are cached: level 4 holds one chunk per 4,096 entries. */
+const CACHED_FROM_LEVEL = 4;
 
 /** A hash tile or entry bundle, ready to serve. */
 export interface LedgerTile {
@@ -38,19 +38,21 @@ export class LedgerReader {
     this.store = store;
   }
 
-  /** Hash of the perfect subtree (level, index), from a cached full chunk when possible. */
+  /**
+   * Hash of the perfect subtree (level, index). From level CACHED_FROM_LEVEL up, whole chunks
+   * (up to 256 hashes of one level) are cached: stored hashes never change, so a cached chunk
+   * answers every index it holds, and a partial chunk is re-read only for an index beyond it.
+   */
   async node(level: number, index: number, committedSize: number): Promise<Uint8Array> {
+    // Low levels have too many chunks for a cache to help random proofs: read the one hash.
+    if (level < CACHED_FROM_LEVEL) return this.store.readHashes(level, index, index + 1);
     const chunk = Math.floor(index / TILE_WIDTH);
     const chunkStart = chunk * TILE_WIDTH;
-    const levelCount = Math.floor(committedSize / 2 ** level);
-    // Low levels have too many chunks for a cache to help random proofs: read the one hash.
-    if (level < CACHED_FROM_LEVEL || chunkStart + TILE_WIDTH > levelCount) {
-      return this.store.readHashes(level, index, index + 1);
-    }
     const key = `${level}/${chunk}`;
     let hashes = this.chunks.get(key);
-    if (hashes === undefined) {
-      hashes = await this.store.readHashes(level, chunkStart, chunkStart + TILE_WIDTH);
+    if (hashes === undefined || (index - chunkStart + 1) * HASH_SIZE > hashes.length) {
+      const end = Math.min(chunkStart + TILE_WIDTH, Math.floor(committedSize / 2 ** level));
+      hashes = await this.store.readHashes(level, chunkStart, end);
       if (this.chunks.size >= CACHE_CHUNKS) this.chunks.delete(this.chunks.keys().next().value as string);
       this.chunks.set(key, hashes);
     }
