@@ -12,6 +12,8 @@ import { registerRecordRoutes } from './routes/records.js';
 export interface ServerOptions {
   /** Fastify logging: off in tests, on in `custos serve`. */
   readonly logger?: boolean;
+  /** Registers extra routes before the server is sealed (benchmarks' baseline routes). */
+  readonly extraRoutes?: (app: FastifyInstance) => void;
 }
 
 /** Builds the Fastify app for a composed Custos (not yet listening). */
@@ -21,7 +23,9 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
     bodyLimit: custos.config.server.bodyLimit,
     // Ids are validated by route schemas; keep the router strict about what it accepts.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
+    },
   });
   installErrorHandler(app);
   installJsonParser(app);
@@ -41,6 +45,7 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
   registerLedgerRoutes(app, custos);
   registerRecordRoutes(app, custos);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  options.extraRoutes?.(app);
   await app.ready();
   return app;
 }
