@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseEntry } from '@custos/verify';
+import { auditLedger, parseEntry, parseVerifierKey, type TileSource } from '@custos/verify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoConfigYaml } from '../../src/demo/demo-config.js';
 import { loadConfigFile } from '../../src/domain/load-config.js';
@@ -53,11 +53,16 @@ describe('custos serve records a system entry; custos ledger export verifies off
     const vkey = (await runCli('ledger', 'vkey', '--config', configPath)).out.trim();
     expect(vkey).toMatch(/^demo\.custos\.local\/custos\/US\+[0-9a-f]{8}\+/);
     const state = join(t.dir, 'auditor-state');
+    // Ledger routes need an authenticated principal the policy lets read the ledger: the auditor.
+    const token = (await runCli('token', '--principal', 'auditor', '--config', configPath)).out.trim();
+    const headers = { authorization: `Bearer ${token}` };
     for (let start = 1; start <= 2; start++) {
       const server = await serve(configPath);
       try {
         expect(server.output()).toContain(`ledger verifier key: ${vkey}`);
-        const receipt = (await (await fetch(`${server.url}/v1/ledger/entries/${start - 1}`)).json()) as {
+        const receipt = (await (
+          await fetch(`${server.url}/v1/ledger/entries/${start - 1}`, { headers })
+        ).json()) as {
           entry: string;
         };
         const entry = parseEntry(Buffer.from(receipt.entry));
@@ -67,8 +72,15 @@ describe('custos serve records a system entry; custos ledger export verifies off
         // 'none' until policies exist; then the version `custos serve` prints.
         const policy = /^policy version (\S+)$/m.exec(server.output())?.[1] ?? 'none';
         expect(entry.policyVersion).toBe(policy);
-        const online = await runVerifier(['ledger', '--url', `${server.url}/ledger`, '--key', vkey]);
-        expect(online.code, online.out).toBe(0);
+        const source: TileSource = {
+          get: async (path) => {
+            const r = await fetch(`${server.url}/ledger/${path}`, { headers });
+            return r.status === 200 ? new Uint8Array(await r.arrayBuffer()) : undefined;
+          },
+        };
+        const online = await auditLedger(source, { verifiers: [parseVerifierKey(vkey)] });
+        expect(online.failures).toEqual([]);
+        expect(online.size).toBe(start);
       } finally {
         await stop(server.child);
       }
