@@ -16,7 +16,7 @@ interface Cell {
   url: string;
   principal: string;
   purpose: string | undefined;
-  payload?: unknown;
+  payload?: Record<string, unknown>;
   dataRoute: boolean;
 }
 
@@ -76,7 +76,9 @@ describe('isolation matrix', () => {
             const dataRoute = template.startsWith('/v1/subjects') || template.startsWith('/v1/collections');
             for (const principal of DEMO_PRINCIPALS) {
               for (const purpose of PURPOSES) {
-                const payload = ['PUT', 'POST'].includes(method.toUpperCase())
+                const payload: Record<string, unknown> | undefined = ['PUT', 'POST'].includes(
+                  method.toUpperCase(),
+                )
                   ? {
                       fields: {
                         [w.custos.config.collections.find((c) => c.id === collection)?.fields[0]?.name ??
@@ -122,7 +124,7 @@ describe('isolation matrix', () => {
         method: cell.method as 'GET',
         url: cell.url,
         headers: as(w, cell.principal, cell.purpose),
-        ...(cell.payload === undefined ? {} : { payload: cell.payload }),
+        ...(cell.payload === undefined ? {} : { payload: cell.payload as Record<string, string> }),
       });
       expect(r.statusCode, `${cell.method} ${cell.url} as ${cell.principal}`).toBeLessThan(500);
       if (cell.principal === 'parent-engineer') {

@@ -25,7 +25,7 @@ export function registerHealthRoutes(app: FastifyInstance, custos: Custos): void
       const checks: Record<string, string> = {};
       let ready = true;
       try {
-        await custos.subjectStore.count();
+        await custos.subjectStore.get('readiness-probe');
         checks.custody = 'ok';
       } catch {
         checks.custody = 'unavailable';
