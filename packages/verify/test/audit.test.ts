@@ -173,6 +173,15 @@ describe('offline audit: tampering is detected and located', () => {
     ]);
   });
 
+  it('a checkpoint claiming a huge size fails fast without allocating per entry', async () => {
+    const log = await createLog(300);
+    const huge = 2 ** 50;
+    log.files.set('checkpoint', new TextEncoder().encode(await signFor(log.key, log.origin, huge, log.root)));
+    const report = await auditLedger(new MemoryTileSource(log.files), { verifiers: log.verifiers });
+    expect(report.failures[0]).toMatchObject({ check: 'entry-bundle', index: 256 });
+    expect(report.entriesChecked).toBe(256);
+  });
+
   it('a checkpoint signed by another key', async () => {
     const log = await createLog(10);
     const attacker = await generateNoteKey(log.origin);
@@ -284,6 +293,20 @@ describe('offline audit: tampering is detected and located', () => {
       checkpoint: 'nonsense',
     });
     expect(r2.failures).toEqual([expect.objectContaining({ check: 'checkpoint', code: 'NOTE_MALFORMED' })]);
+  });
+
+  it('does not leave unhandled rejections from prefetches when it stops at a missing bundle', async () => {
+    const log = await createLog(2000);
+    const source: TileSource = {
+      get: async (path) => {
+        if (path.startsWith('tile/entries/001')) return undefined;
+        if (path.startsWith('tile/entries/0') && path !== 'tile/entries/000') throw new Error('network down');
+        return log.files.get(path);
+      },
+    };
+    const report = await auditLedger(source, { verifiers: log.verifiers });
+    expect(report.failures[0]).toMatchObject({ check: 'entry-bundle', index: 256 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
   });
 
   it('lets I/O errors of the source propagate', async () => {

@@ -18,7 +18,8 @@ function rootOfGroup(group: readonly (Uint8Array | undefined)[]): Uint8Array | u
 /**
  * Compares the served hash tiles of levels 1 and up with hashes recomputed from the entries.
  * At level l, hash j is MTH of entries [j·256^l, (j+1)·256^l) (c2sp.org/tlog-tiles). Ranges
- * whose level-0 mismatch was already reported are not reported again.
+ * whose level-0 mismatch was already reported are not reported again, and tiles past the last
+ * recomputed hash (after a missing bundle) are skipped.
  */
 export async function checkUpperTiles(
   source: TileSource,
@@ -32,7 +33,8 @@ export async function checkUpperTiles(
   for (let level = 1; Math.floor(size / TILE_WIDTH ** level) > 0; level++) {
     const count = Math.floor(size / TILE_WIDTH ** level);
     const span = TILE_WIDTH ** level;
-    for (let t = 0; t * TILE_WIDTH < count; t++) {
+    // Only tiles over recomputed hashes: past a missing bundle there is nothing to compare.
+    for (let t = 0; t * TILE_WIDTH < Math.min(count, hashes.length); t++) {
       const width = Math.min(TILE_WIDTH, count - t * TILE_WIDTH);
       const tile = await fetchTile(source, { kind: 'hash', level, index: t, width });
       const first = t * TILE_WIDTH * span;
@@ -67,7 +69,7 @@ export async function checkUpperTiles(
     // Next level: roots of complete groups of 256 hashes.
     const next: (Uint8Array | undefined)[] = [];
     const nextSeen: boolean[] = [];
-    for (let g = 0; (g + 1) * TILE_WIDTH <= count; g++) {
+    for (let g = 0; (g + 1) * TILE_WIDTH <= Math.min(count, hashes.length); g++) {
       const group = hashes.slice(g * TILE_WIDTH, (g + 1) * TILE_WIDTH);
       next.push(rootOfGroup(group));
       nextSeen.push(seen.slice(g * TILE_WIDTH, (g + 1) * TILE_WIDTH).some((x) => x));

@@ -3,7 +3,6 @@ import { CompactRange } from '../merkle/compact-range.js';
 import { emptyRoot, HASH_SIZE } from '../merkle/rfc6962.js';
 import { subtreeRootOfHashes } from '../tiles/hash-tile.js';
 import { TILE_HEIGHT, TILE_WIDTH, type TileRef } from '../tiles/tile-path.js';
-import { entryBundlesForSize } from '../tiles/tiles-for-size.js';
 import type { FailureList } from './audit-report.js';
 import { type BundleCheck, BundleChecker } from './bundle-checker.js';
 import { type FetchedTile, fetchTile, type TileSource } from './tile-source.js';
@@ -37,13 +36,21 @@ export interface ScanOptions {
  */
 export async function scanEntries(source: TileSource, opts: ScanOptions): Promise<EntryScan> {
   const { size, trustedSize, failures } = opts;
-  const bundles = entryBundlesForSize(size);
+  // Bundle refs are computed on demand: a hostile size must not allocate a huge list.
+  const bundleCount = Math.ceil(size / TILE_WIDTH);
+  const bundleRef = (k: number): TileRef | undefined =>
+    k < bundleCount
+      ? { kind: 'entries', index: k, width: Math.min(TILE_WIDTH, size - k * TILE_WIDTH) }
+      : undefined;
   const pending = new Map<number, Promise<[FetchedTile, FetchedTile]>>();
   const prefetch = (k: number): void => {
-    const ref = bundles[k];
+    const ref = bundleRef(k);
     if (ref === undefined || pending.has(k)) return;
     const tileRef: TileRef = { kind: 'hash', level: 0, index: ref.index, width: ref.width };
-    pending.set(k, Promise.all([fetchTile(source, ref), fetchTile(source, tileRef)]));
+    const fetched = Promise.all([fetchTile(source, ref), fetchTile(source, tileRef)]);
+    // A prefetch left behind when the scan stops early must not become an unhandled rejection.
+    fetched.catch(() => undefined);
+    pending.set(k, fetched);
   };
   const range = new CompactRange();
   let rootComputable = true;
@@ -54,9 +61,9 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
   const leafBuf = checker.leafHashes;
   let entriesChecked = 0;
 
-  for (let k = 0; k < bundles.length; k++) {
+  for (let k = 0; k < bundleCount; k++) {
     for (let j = k; j < k + opts.concurrency; j++) prefetch(j);
-    const ref = bundles[k] as TileRef;
+    const ref = bundleRef(k) as TileRef;
     const start = k * TILE_WIDTH;
     const [bundle, tile] = await (pending.get(k) as Promise<[FetchedTile, FetchedTile]>);
     pending.delete(k);
