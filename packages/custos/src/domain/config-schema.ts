@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { governanceSchema } from './governance-config-schema.js';
 import { custodySchema, postgresConnectionShape } from './postgres-config-schema.js';
 
 /** Identifier syntax shared by every configured id: lower-case words, digits, `-` and `_`. */
@@ -182,6 +183,8 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Access requests, quorum, break-glass, policy board, alerts (see docs/gatekeeping.md). */
+  governance: governanceSchema.unwrap().optional(),
 });
 
 /** The configuration as written, after defaults. */

@@ -1,4 +1,5 @@
 import type { Category, Mask, OrgKind, RawConfig } from './config-schema.js';
+import type { GovernanceSpec } from './governance-config.js';
 import type { PostgresSpec } from './postgres-config.js';
 
 /** A collection field with its (defaulted) classification. */
@@ -101,6 +102,8 @@ export interface CustosConfig {
     readonly sites: readonly string[];
   }[];
   readonly principals: readonly PrincipalSpec[];
+  /** Gatekeeping: approvers, quorum, break-glass, policy board, alerts. */
+  readonly governance: GovernanceSpec;
   /** SHA-256 (hex) of the canonical configuration, recorded in the ledger at start. */
   readonly digest: string;
 }

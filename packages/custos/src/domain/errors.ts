@@ -39,6 +39,38 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  // Gatekeeping (docs/gatekeeping.md).
+  /** A request's scope names an unknown collection, field, action or subject filter. */
+  SCOPE_INVALID: 400,
+  /** The requested duration is longer than the purpose (or break-glass) allows. */
+  DURATION_TOO_LONG: 400,
+  /** Break-glass needs an incident reference. */
+  INCIDENT_REQUIRED: 400,
+  /** Parent principals take no part in gatekeeping: they cannot request, approve or review. */
+  PARENT_EXCLUDED: 403,
+  /** Nobody approves (or reviews) their own request, grant or proposal. */
+  SELF_APPROVAL: 403,
+  /** The principal does not hold the approver (reviewer, board) role this step needs. */
+  NOT_AN_APPROVER: 403,
+  /** `excludeRequesterOrg`: no approver from the requester's organisation. */
+  REQUESTER_ORG_EXCLUDED: 403,
+  /** The principal lacks the break-glass role. */
+  BREAK_GLASS_NOT_ALLOWED: 403,
+  /** The principal may not see or change this request or grant. */
+  NOT_PERMITTED: 403,
+  REQUEST_NOT_FOUND: 404,
+  GRANT_NOT_FOUND: 404,
+  PROPOSAL_NOT_FOUND: 404,
+  /** The same principal approved (or reviewed) this already. */
+  DUPLICATE_APPROVAL: 409,
+  REQUEST_NOT_PENDING: 409,
+  GRANT_EXPIRED: 409,
+  GRANT_REVOKED: 409,
+  PROPOSAL_NOT_PENDING: 409,
+  /** Only an approved proposal can be activated. */
+  PROPOSAL_NOT_APPROVED: 409,
+  /** The active policy set changed since the proposal was made: propose again against the new one. */
+  PROPOSAL_STALE: 409,
 } as const;
 
 /** A stable, documented error code. */

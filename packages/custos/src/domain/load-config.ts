@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
 import { type Category, configSchema, type RawConfig } from './config-schema.js';
 import { CustosError } from './errors.js';
+import { checkGovernance, toGovernanceSpec } from './governance-config.js';
 import { checkPostgresSections, toCustodySpec, toStoreSpecs } from './postgres-config.js';
 
 type Path = readonly (string | number)[];
@@ -109,6 +110,7 @@ function crossCheck(raw: RawConfig): string[] {
       ref(['principals', i, 'jurisdiction'], jurisdictions, 'jurisdiction', p.jurisdiction);
     }
   });
+  problems.push(...checkGovernance(raw, raw.governance));
   return problems;
 }
 
@@ -160,6 +162,7 @@ function normalise(raw: RawConfig, baseDir: string): CustosConfig {
     collections,
     residency: raw.residency,
     principals,
+    governance: toGovernanceSpec(raw.governance, baseDir),
     digest: createHash('sha256').update(JSON.stringify(raw)).digest('hex'),
   };
   return deepFreeze(config);
