@@ -2,6 +2,7 @@ import { utf8DecodeStrict, utf8Encode } from '../encoding/bytes.js';
 import { VerifyError } from '../errors.js';
 import { canonicalize } from '../jcs/canonicalize.js';
 import { MAX_ENTRY_SIZE } from '../tiles/entry-bundle.js';
+import { encodeEntryFast } from './encode-entry-fast.js';
 import type { LedgerEntry } from './ledger-entry.js';
 import { validateEntry } from './validate-entry.js';
 
@@ -22,6 +23,11 @@ function canonicalText(entry: unknown): string {
  * 65535 bytes so it fits an entry bundle's uint16 length. Throws ENTRY_INVALID.
  */
 export function encodeEntry(entry: LedgerEntry): Uint8Array {
+  return encodeEntryFast(entry);
+}
+
+/** The reference encoder: validate, then generic RFC 8785 canonicalisation. `encodeEntry` must agree with it. */
+export function encodeEntryReference(entry: LedgerEntry): Uint8Array {
   validateEntry(entry);
   const bytes = utf8Encode(canonicalText(entry));
   if (bytes.length > MAX_ENTRY_SIZE) invalid('canonical entry is longer than 65535 bytes');

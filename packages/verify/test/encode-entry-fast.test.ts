@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeEntry, encodeEntryReference, type LedgerEntry, parseEntry } from '../src/index.js';
+
+function outcome(f: () => Uint8Array): string {
+  try {
+    return Buffer.from(f()).toString('hex');
+  } catch (err) {
+    return `throws ${(err as { code?: string }).code}`;
+  }
+}
+
+const text = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.constantFrom('', '\ud800', 'a\udc00b', 'é', '"quote"', '\\', '\u2028', 'x'.repeat(1025)),
+);
+const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+
+const good = fc.stringMatching(/^[a-z][a-z0-9:_-]{0,20}$/);
+const validArb = fc.record(
+  {
+    v: fc.constant(1),
+    type: fc.constantFrom(
+      'access',
+      'grant',
+      'request',
+      'approval',
+      'policy',
+      'egress',
+      'migration',
+      'release',
+      'key',
+      'system',
+    ),
+    time: fc
+      .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+    principal: fc.record({
+      id: good,
+      org: good,
+      orgKind: fc.constantFrom('custodian', 'operator', 'parent', 'cloud', 'auditor', 'system'),
+    }),
+    action: good,
+    resource: fc.record(
+      {
+        collection: good,
+        category: good,
+        jurisdiction: good,
+        site: good,
+        subjectRef: fc.stringMatching(/^sr1:[A-Za-z0-9_-]{22,30}$/),
+        count: fc.nat(),
+      },
+      { requiredKeys: [] },
+    ),
+    purpose: good,
+    grantId: good,
+    decision: fc.constantFrom('allow', 'deny', 'none'),
+    reasons: fc.array(good, { maxLength: 3 }),
+    policyVersion: good,
+    release: good,
+    details: fc.dictionary(
+      good,
+      fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.array(fc.string(), { maxLength: 2 })),
+    ),
+  },
+  { requiredKeys: ['v', 'type', 'time', 'principal', 'action', 'resource', 'decision', 'reasons'] },
+);
+
+const hostileArb = fc.record(
+  {
+    v: fc.oneof(fc.constant(1), fc.constant(2)),
+    type: fc.oneof(fc.constantFrom('access', 'grant', 'system', 'policy'), text),
+    time: fc.oneof(
+      fc
+        .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+      fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-11-29T22:00:00Z', 'yesterday'),
+    ),
+    principal: fc.oneof(
+      fc.record({
+        id: text,
+        org: text,
+        orgKind: fc.constantFrom('custodian', 'parent', 'operator', 'martian'),
+      }),
+      fc.constant({ id: 'a', org: 'b', orgKind: 'auditor', extra: 1 }),
+    ),
+    action: text,
+    resource: fc.record(
+      {
+        collection: maybe(text),
+        category: maybe(text),
+        jurisdiction: maybe(text),
+        site: maybe(text),
+        subjectRef: maybe(fc.oneof(fc.constant('sr1:AAAAAAAAAAAAAAAAAAAAAAAA'), text)),
+        count: maybe(fc.oneof(fc.nat(), fc.integer(), fc.double())),
+      },
+      { requiredKeys: [] },
+    ),
+    purpose: maybe(text),
+    grantId: maybe(text),
+    decision: fc.constantFrom('allow', 'deny', 'none', 'maybe'),
+    reasons: fc.array(text, { maxLength: 3 }),
+    policyVersion: maybe(text),
+    release: maybe(text),
+    details: maybe(
+      fc.dictionary(
+        text,
+        fc.oneof(text, fc.integer(), fc.boolean(), fc.array(text, { maxLength: 2 }), fc.double()),
+        {
+          maxKeys: 4,
+        },
+      ),
+    ),
+  },
+  { requiredKeys: ['v', 'type', 'time', 'principal', 'action', 'resource', 'decision', 'reasons'] },
+);
+
+const entryArb = fc.oneof({ arbitrary: validArb, weight: 3 }, { arbitrary: hostileArb, weight: 2 });
+
+describe('encodeEntry (fast path)', () => {
+  it('agrees with validate + RFC 8785 canonicalize on random, often invalid, entries', () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(entryArb, (e) => {
+        const entry = e as unknown as LedgerEntry;
+        const fast = outcome(() => encodeEntry(entry));
+        expect(fast).toBe(outcome(() => encodeEntryReference(entry)));
+        if (!fast.startsWith('throws')) valid++;
+        if (!fast.startsWith('throws'))
+          expect(parseEntry(encodeEntry(entry))).toEqual(JSON.parse(JSON.stringify(entry)));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(valid).toBeGreaterThan(100);
+  });
+});
