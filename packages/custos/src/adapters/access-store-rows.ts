@@ -1,0 +1,109 @@
+import type { StoredGrant, StoredProposal, StoredRequest } from '../ports/access-store.js';
+
+/**
+ * Row mapping shared by the SQLite and PostgreSQL access stores. Immutable fields travel as one
+ * JSON document; fields that change (state, decisions, revocation, marks) are columns, so that
+ * every state change is a single compare-and-set UPDATE. PostgreSQL returns bigint as a string,
+ * hence the `Number` conversions.
+ */
+type Num = number | string | null;
+
+/** An `access_requests` row. */
+export interface RequestRow {
+  state: string;
+  decided_at: Num;
+  decided_by: string | null;
+  decision_note: string | null;
+  doc: string;
+}
+
+/** An `access_grants` row. */
+export interface GrantRow {
+  revoked_at: Num;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+  expiry_recorded_at: Num;
+  reviewed_at: Num;
+  escalated_at: Num;
+  doc: string;
+}
+
+/** A `policy_proposals` row. */
+export interface ProposalRow {
+  state: string;
+  decided_at: Num;
+  decided_by: string | null;
+  doc: string;
+}
+
+const num = (v: Num): number | undefined => (v === null ? undefined : Number(v));
+const str = (v: string | null): string | undefined => (v === null ? undefined : v);
+
+/** The immutable part of a request, as JSON. */
+export function requestDoc(r: StoredRequest): string {
+  const { state: _s, decidedAt: _a, decidedBy: _b, decisionNote: _n, ...doc } = r;
+  return JSON.stringify(doc);
+}
+
+/** A request from its row. */
+export function fromRequestRow(row: RequestRow): StoredRequest {
+  const doc = JSON.parse(row.doc) as Omit<
+    StoredRequest,
+    'state' | 'decidedAt' | 'decidedBy' | 'decisionNote'
+  >;
+  return {
+    ...doc,
+    ticket: doc.ticket ?? undefined,
+    incident: doc.incident ?? undefined,
+    state: row.state as StoredRequest['state'],
+    decidedAt: num(row.decided_at),
+    decidedBy: str(row.decided_by),
+    decisionNote: str(row.decision_note),
+  };
+}
+
+/** The immutable part of a grant, as JSON. */
+export function grantDoc(g: StoredGrant): string {
+  const {
+    revokedAt: _r,
+    revokedBy: _b,
+    revokeReason: _w,
+    expiryRecordedAt: _e,
+    reviewedAt: _v,
+    escalatedAt: _x,
+    ...doc
+  } = g;
+  return JSON.stringify(doc);
+}
+
+/** A grant from its row. */
+export function fromGrantRow(row: GrantRow): StoredGrant {
+  const doc = JSON.parse(row.doc) as StoredGrant;
+  return {
+    ...doc,
+    reviewDueAt: doc.reviewDueAt ?? undefined,
+    revokedAt: num(row.revoked_at),
+    revokedBy: str(row.revoked_by),
+    revokeReason: str(row.revoke_reason),
+    expiryRecordedAt: num(row.expiry_recorded_at),
+    reviewedAt: num(row.reviewed_at),
+    escalatedAt: num(row.escalated_at),
+  };
+}
+
+/** The immutable part of a proposal, as JSON. */
+export function proposalDoc(p: StoredProposal): string {
+  const { state: _s, decidedAt: _a, decidedBy: _b, ...doc } = p;
+  return JSON.stringify(doc);
+}
+
+/** A proposal from its row. */
+export function fromProposalRow(row: ProposalRow): StoredProposal {
+  const doc = JSON.parse(row.doc) as StoredProposal;
+  return {
+    ...doc,
+    state: row.state as StoredProposal['state'],
+    decidedAt: num(row.decided_at),
+    decidedBy: str(row.decided_by),
+  };
+}

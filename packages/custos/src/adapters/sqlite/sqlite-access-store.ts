@@ -1,0 +1,307 @@
+import type {
+  AccessStore,
+  GrantMark,
+  ProposalState,
+  RequestQuery,
+  StoredGrant,
+  StoredPolicySet,
+  StoredProposal,
+  StoredRequest,
+  StoredVote,
+} from '../../ports/access-store.js';
+import {
+  fromGrantRow,
+  fromProposalRow,
+  fromRequestRow,
+  type GrantRow,
+  grantDoc,
+  type ProposalRow,
+  proposalDoc,
+  type RequestRow,
+  requestDoc,
+} from '../access-store-rows.js';
+import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
+
+const MIGRATIONS = [
+  `CREATE TABLE access_requests (
+     id TEXT PRIMARY KEY, requester TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL,
+     decided_at INTEGER, decided_by TEXT, decision_note TEXT, doc TEXT NOT NULL
+   );
+   CREATE INDEX access_requests_by_time ON access_requests (created_at DESC, id DESC);
+   CREATE INDEX access_requests_by_state ON access_requests (state, created_at);
+   CREATE TABLE access_votes (
+     target TEXT NOT NULL, voter TEXT NOT NULL, at INTEGER NOT NULL, doc TEXT NOT NULL,
+     PRIMARY KEY (target, voter)
+   ) WITHOUT ROWID;
+   CREATE TABLE access_grants (
+     id TEXT PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, grantee TEXT NOT NULL,
+     break_glass INTEGER NOT NULL, issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+     revoked_at INTEGER, revoked_by TEXT, revoke_reason TEXT, expiry_recorded_at INTEGER,
+     review_due_at INTEGER, reviewed_at INTEGER, escalated_at INTEGER, doc TEXT NOT NULL
+   );
+   CREATE INDEX access_grants_by_grantee ON access_grants (grantee, expires_at);
+   CREATE TABLE policy_proposals (
+     id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at INTEGER NOT NULL,
+     decided_at INTEGER, decided_by TEXT, doc TEXT NOT NULL
+   );
+   CREATE TABLE policy_sets (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, version TEXT NOT NULL, proposal_id TEXT NOT NULL,
+     activated_at INTEGER NOT NULL, activated_by TEXT NOT NULL, files TEXT NOT NULL
+   );`,
+];
+
+const MARK_COLUMN: Record<GrantMark, string> = {
+  expiryRecordedAt: 'expiry_recorded_at',
+  reviewedAt: 'reviewed_at',
+  escalatedAt: 'escalated_at',
+};
+
+/** The SQLite adapter of the `AccessStore` port: tables beside the subjects in the custody database. */
+export class SqliteAccessStore implements AccessStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(path: string) {
+    this.db = openSqlite(path, { synchronous: 'FULL' });
+    migrateSqlite(this.db, 'access', MIGRATIONS);
+  }
+
+  async createRequest(r: StoredRequest): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO access_requests (id, requester, state, created_at, decided_at, decided_by, decision_note, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.id,
+        r.requester.id,
+        r.state,
+        r.createdAt,
+        r.decidedAt ?? null,
+        r.decidedBy ?? null,
+        r.decisionNote ?? null,
+        requestDoc(r),
+      );
+  }
+
+  async getRequest(id: string): Promise<StoredRequest | undefined> {
+    const row = this.db.prepare('SELECT * FROM access_requests WHERE id = ?').get(id) as
+      | RequestRow
+      | undefined;
+    return row ? fromRequestRow(row) : undefined;
+  }
+
+  async listRequests(q: RequestQuery): Promise<StoredRequest[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (clause: string, value: string | number | undefined): void => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('state = ?', q.state);
+    add('requester = ?', q.requester);
+    add('created_at < ?', q.createdBefore);
+    const sql = `SELECT * FROM access_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as RequestRow[]).map(fromRequestRow);
+  }
+
+  async closeRequest(
+    id: string,
+    state: 'denied' | 'expired',
+    at: number,
+    by: string | undefined,
+    note: string | undefined,
+  ): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE access_requests SET state = ?, decided_at = ?, decided_by = ?, decision_note = ?
+         WHERE id = ? AND state = 'pending'`,
+      )
+      .run(state, at, by ?? null, note ?? null, id);
+    return r.changes > 0;
+  }
+
+  async addVote(v: StoredVote): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT INTO access_votes (target, voter, at, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(v.target, v.voter.id, v.at, JSON.stringify(v));
+    return r.changes > 0;
+  }
+
+  async removeVote(target: string, voterId: string): Promise<void> {
+    this.db.prepare('DELETE FROM access_votes WHERE target = ? AND voter = ?').run(target, voterId);
+  }
+
+  async votes(target: string): Promise<StoredVote[]> {
+    const rows = this.db
+      .prepare('SELECT doc FROM access_votes WHERE target = ? ORDER BY at, voter')
+      .all(target) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as StoredVote);
+  }
+
+  async issueGrant(g: StoredGrant): Promise<boolean> {
+    return this.db.transaction(() => {
+      const moved = this.db
+        .prepare(
+          `UPDATE access_requests SET state = 'approved', decided_at = ? WHERE id = ? AND state = 'pending'`,
+        )
+        .run(g.issuedAt, g.requestId);
+      if (moved.changes === 0) return false;
+      this.db
+        .prepare(
+          `INSERT INTO access_grants (id, request_id, grantee, break_glass, issued_at, expires_at,
+             revoked_at, revoked_by, revoke_reason, expiry_recorded_at, review_due_at, reviewed_at, escalated_at, doc)
+           VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?, NULL, NULL, ?)`,
+        )
+        .run(
+          g.id,
+          g.requestId,
+          g.grantee.id,
+          g.breakGlass ? 1 : 0,
+          g.issuedAt,
+          g.expiresAt,
+          g.reviewDueAt ?? null,
+          grantDoc(g),
+        );
+      return true;
+    })();
+  }
+
+  private grantWhere(where: string, ...args: (string | number)[]): StoredGrant[] {
+    const rows = this.db.prepare(`SELECT * FROM access_grants WHERE ${where}`).all(...args) as GrantRow[];
+    return rows.map(fromGrantRow);
+  }
+
+  async getGrant(id: string): Promise<StoredGrant | undefined> {
+    return this.grantWhere('id = ?', id)[0];
+  }
+
+  async grantForRequest(requestId: string): Promise<StoredGrant | undefined> {
+    return this.grantWhere('request_id = ?', requestId)[0];
+  }
+
+  async activeGrants(granteeId: string, now: number): Promise<StoredGrant[]> {
+    return this.grantWhere(
+      'grantee = ? AND expires_at > ? AND issued_at <= ? AND revoked_at IS NULL ORDER BY issued_at, id',
+      granteeId,
+      now,
+      now,
+    );
+  }
+
+  async revokeGrant(id: string, at: number, by: string, reason: string): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        'UPDATE access_grants SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
+      )
+      .run(at, by, reason, id);
+    return r.changes > 0;
+  }
+
+  async markGrant(id: string, mark: GrantMark, at: number): Promise<boolean> {
+    const col = MARK_COLUMN[mark];
+    const r = this.db
+      .prepare(`UPDATE access_grants SET ${col} = ? WHERE id = ? AND ${col} IS NULL`)
+      .run(at, id);
+    return r.changes > 0;
+  }
+
+  async grantsDue(now: number): Promise<StoredGrant[]> {
+    return this.grantWhere(
+      `(revoked_at IS NULL AND expires_at <= ? AND expiry_recorded_at IS NULL)
+       OR (break_glass = 1 AND reviewed_at IS NULL AND escalated_at IS NULL AND review_due_at <= ?)
+       ORDER BY issued_at, id`,
+      now,
+      now,
+    );
+  }
+
+  async createProposal(p: StoredProposal): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO policy_proposals (id, state, created_at, decided_at, decided_by, doc) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(p.id, p.state, p.createdAt, p.decidedAt ?? null, p.decidedBy ?? null, proposalDoc(p));
+  }
+
+  async getProposal(id: string): Promise<StoredProposal | undefined> {
+    const row = this.db.prepare('SELECT * FROM policy_proposals WHERE id = ?').get(id) as
+      | ProposalRow
+      | undefined;
+    return row ? fromProposalRow(row) : undefined;
+  }
+
+  async listProposals(state: ProposalState | undefined, limit: number): Promise<StoredProposal[]> {
+    const rows = (
+      state === undefined
+        ? this.db
+            .prepare('SELECT * FROM policy_proposals ORDER BY created_at DESC, id DESC LIMIT ?')
+            .all(limit)
+        : this.db
+            .prepare(
+              'SELECT * FROM policy_proposals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+            )
+            .all(state, limit)
+    ) as ProposalRow[];
+    return rows.map(fromProposalRow);
+  }
+
+  async setProposalState(
+    id: string,
+    from: readonly ProposalState[],
+    to: ProposalState,
+    at: number,
+    by: string,
+  ): Promise<boolean> {
+    if (from.length === 0) return false;
+    const r = this.db
+      .prepare(
+        `UPDATE policy_proposals SET state = ?, decided_at = ?, decided_by = ?
+         WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
+      )
+      .run(to, at, by, id, ...from);
+    return r.changes > 0;
+  }
+
+  async activatePolicySet(set: StoredPolicySet): Promise<boolean> {
+    return this.db.transaction(() => {
+      const moved = this.db
+        .prepare(
+          `UPDATE policy_proposals SET state = 'active', decided_at = ?, decided_by = ? WHERE id = ? AND state = 'approved'`,
+        )
+        .run(set.activatedAt, set.activatedBy, set.proposalId);
+      if (moved.changes === 0) return false;
+      this.db
+        .prepare(
+          `UPDATE policy_proposals SET state = 'superseded', decided_at = ?, decided_by = ?
+           WHERE state IN ('active', 'approved', 'pending') AND id <> ?`,
+        )
+        .run(set.activatedAt, set.activatedBy, set.proposalId);
+      this.db
+        .prepare(
+          'INSERT INTO policy_sets (version, proposal_id, activated_at, activated_by, files) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(set.version, set.proposalId, set.activatedAt, set.activatedBy, JSON.stringify(set.files));
+      return true;
+    })();
+  }
+
+  async activePolicySet(): Promise<StoredPolicySet | undefined> {
+    const row = this.db.prepare('SELECT * FROM policy_sets ORDER BY seq DESC LIMIT 1').get() as
+      | { version: string; proposal_id: string; activated_at: number; activated_by: string; files: string }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      version: row.version,
+      proposalId: row.proposal_id,
+      activatedAt: Number(row.activated_at),
+      activatedBy: row.activated_by,
+      files: JSON.parse(row.files) as StoredPolicySet['files'],
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
