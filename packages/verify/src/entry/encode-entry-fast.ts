@@ -27,13 +27,26 @@ function isPlainObject(v: unknown): v is Obj {
   return proto === Object.prototype || proto === null;
 }
 
+// Most members repeat from entry to entry (principal, action, collection, purpose, reasons, policy
+// version, release): remember their canonical form instead of re-checking and re-escaping them.
+const seen = new Map<string, string>();
+const MEMO_MAX_LENGTH = 256;
+const MEMO_MAX_ENTRIES = 10_000;
+
 /** A string member's canonical form (RFC 8785 §3.2.2.2: JSON.stringify; lone surrogates refused). */
 function str(v: unknown, field: string, allowEmpty = false): string {
   if (typeof v !== 'string') invalid(`${field} must be a string`);
+  const hit = v.length === 0 ? undefined : seen.get(v);
+  if (hit !== undefined) return hit;
   if (v.length > MAX_ENTRY_STRING) invalid(`${field} is longer than ${MAX_ENTRY_STRING} characters`);
   if (!allowEmpty && v.length === 0) invalid(`${field} must not be empty`);
   if (!isWellFormedString(v)) invalid(`${field} contains a lone surrogate`);
-  return JSON.stringify(v);
+  const out = JSON.stringify(v);
+  if (v.length > 0 && v.length <= MEMO_MAX_LENGTH) {
+    if (seen.size >= MEMO_MAX_ENTRIES) seen.clear();
+    seen.set(v, out);
+  }
+  return out;
 }
 
 function oneOf(v: unknown, allowed: readonly string[], field: string): string {
@@ -148,6 +161,17 @@ const encoder = new TextEncoder();
  * Throws ENTRY_INVALID.
  */
 export function encodeEntryFast(value: LedgerEntry): Uint8Array {
+  const bytes = encoder.encode(encodeEntryText(value));
+  if (bytes.length > MAX_ENTRY_SIZE) invalid('canonical entry is longer than 65535 bytes');
+  return bytes;
+}
+
+/**
+ * Validates an entry and returns its RFC 8785 canonical JSON text. The caller converts it to
+ * UTF-8 and must refuse more than 65535 bytes (MAX_ENTRY_SIZE); servers use this to encode with
+ * their platform's fastest UTF-8 encoder.
+ */
+export function encodeEntryText(value: LedgerEntry): string {
   const e = value as unknown;
   if (!isPlainObject(e)) invalid('entry must be an object');
   keysIn(e, TOP, 'entry');
@@ -176,7 +200,5 @@ export function encodeEntryFast(value: LedgerEntry): Uint8Array {
   out += `,"reasons":${reasons}`;
   if (release !== undefined) out += `,"release":${release}`;
   out += `,"resource":${res},"time":${t},"type":${type},"v":1}`;
-  const bytes = encoder.encode(out);
-  if (bytes.length > MAX_ENTRY_SIZE) invalid('canonical entry is longer than 65535 bytes');
-  return bytes;
+  return out;
 }

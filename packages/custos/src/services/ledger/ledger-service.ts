@@ -1,10 +1,11 @@
 import {
   createEd25519NoteSigner,
   ed25519PublicKeyFromSeed,
-  encodeEntry,
+  encodeEntryText,
   formatVerifierKey,
   isVerifyError,
   type LedgerEntry,
+  MAX_ENTRY_SIZE,
   toBase64,
 } from '@custos/verify';
 import { CustosError, isCustosError } from '../../domain/errors.js';
@@ -131,14 +132,31 @@ export class LedgerService {
     return subjectRef(this.keys.subjectRefKey, subjectId);
   }
 
+  private lastMs = -1;
+  private lastIso = '';
+
+  /** The clock's time as RFC 3339 with milliseconds, formatted once per millisecond. */
+  private isoNow(): string {
+    const ms = this.clock.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
+  }
+
   /** Encodes an entry (RFC 8785 JCS, schema v1); throws VALIDATION_FAILED when it breaks the schema. */
   encode(input: LedgerEntryInput): Uint8Array {
     // Known keys first, then the input's: V8 then keeps a fast object shape, about 1.6x faster to
     // canonicalise than spreading first. Unknown input keys still reach (and fail) validation.
     const entry: { v: number; time?: string } = { v: 1, time: input.time, ...input };
-    entry.time ??= new Date(this.clock.now()).toISOString();
+    entry.time ??= this.isoNow();
     try {
-      return encodeEntry(entry as LedgerEntry);
+      // Node's Buffer.from is the fastest UTF-8 encoder here; the verifier package stays platform-neutral.
+      const bytes = Buffer.from(encodeEntryText(entry as LedgerEntry), 'utf8');
+      if (bytes.length > MAX_ENTRY_SIZE)
+        throw new CustosError('VALIDATION_FAILED', 'ledger entry is longer than 65535 bytes');
+      return bytes;
     } catch (err) {
       if (isVerifyError(err)) throw new CustosError('VALIDATION_FAILED', `ledger entry: ${err.message}`);
       throw err;
