@@ -4,9 +4,15 @@ import { CliUsageError } from './cli-io.js';
 /** Reads a log over HTTP(S) from its tile prefix with the global fetch (c2sp.org/tlog-tiles). */
 export class HttpTileSource implements TileSource {
   readonly #base: string;
+  readonly #headers: Record<string, string>;
 
-  /** `prefix` is the log's URL prefix; throws CliUsageError unless it is an http(s) URL. */
-  constructor(prefix: string) {
+  /**
+   * `prefix` is the log's URL prefix; throws CliUsageError unless it is an http(s) URL. `token`,
+   * when given, is sent as `Authorization: Bearer <token>` (Custos guards its ledger routes).
+   */
+  constructor(prefix: string, token?: string) {
+    this.#headers = { 'accept-encoding': 'gzip, identity' };
+    if (token !== undefined) this.#headers.authorization = `Bearer ${token}`;
     let url: URL;
     try {
       url = new URL(prefix);
@@ -23,7 +29,7 @@ export class HttpTileSource implements TileSource {
     const url = this.#base + path;
     let res: Response;
     try {
-      res = await fetch(url, { headers: { 'accept-encoding': 'gzip, identity' } });
+      res = await fetch(url, { headers: this.#headers });
     } catch (err) {
       throw new CliUsageError(`cannot reach ${url}`, { cause: err });
     }

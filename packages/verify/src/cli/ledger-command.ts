@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { auditLedger, type TrustedState } from '../audit/audit-ledger.js';
 import type { AuditReport } from '../audit/audit-report.js';
@@ -12,13 +13,14 @@ import { parseKeys } from './parse-keys.js';
 import { readStateFile, writeStateFile } from './state-file.js';
 
 /** Help text of `custos-verify ledger`. */
-export const LEDGER_USAGE = `Usage: custos-verify ledger (--url URL | --dir DIR) --key VKEY [--key VKEY ...] [--state FILE] [--json]
+export const LEDGER_USAGE = `Usage: custos-verify ledger (--url URL | --dir DIR) --key VKEY [--key VKEY ...] [--state FILE] [--token-file FILE] [--json]
 
 Audits a whole Custos ledger served as tiles (c2sp.org/tlog-tiles): verifies the signed
 checkpoint, schema-checks and hashes every entry, compares with the hash tiles, recomputes
 the root, and checks consistency with the previously trusted checkpoint.
 
   --url URL     log prefix over HTTP(S) (serves checkpoint and tile/...)
+  --token-file FILE  bearer token sent with --url requests (or env CUSTOS_VERIFY_TOKEN)
   --dir DIR     log prefix as a local directory
   --key VKEY    trusted verifier key name+hex8+base64 (repeatable; cosigner keys allowed)
   --state FILE  trusted checkpoint: read if it exists, replaced after a successful audit
@@ -26,10 +28,23 @@ the root, and checks consistency with the previously trusted checkpoint.
 
 Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.`;
 
-async function openSource(url: string | undefined, dir: string | undefined): Promise<TileSource> {
+async function readToken(file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return process.env.CUSTOS_VERIFY_TOKEN || undefined;
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    throw new CliUsageError(`cannot read token file ${file}`, { cause: err });
+  }
+}
+
+async function openSource(
+  url: string | undefined,
+  dir: string | undefined,
+  token?: string,
+): Promise<TileSource> {
   if ((url === undefined) === (dir === undefined))
     throw new CliUsageError('give exactly one of --url or --dir');
-  return url !== undefined ? new HttpTileSource(url) : DirTileSource.open(dir as string);
+  return url !== undefined ? new HttpTileSource(url, token) : DirTileSource.open(dir as string);
 }
 
 async function loadTrusted(
@@ -73,6 +88,7 @@ export async function runLedgerCommand(args: readonly string[], io: CliIo): Prom
       dir: { type: 'string' },
       key: { type: 'string', multiple: true },
       state: { type: 'string' },
+      'token-file': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -84,7 +100,7 @@ export async function runLedgerCommand(args: readonly string[], io: CliIo): Prom
     return EXIT_OK;
   }
   const verifiers = parseKeys(values.key);
-  const source = await openSource(values.url, values.dir);
+  const source = await openSource(values.url, values.dir, await readToken(values['token-file']));
   const checkpoint = await source.get('checkpoint');
   if (checkpoint === undefined) throw new CliUsageError('no checkpoint is served at the log prefix');
   const trusted = values.state === undefined ? undefined : await loadTrusted(values.state, verifiers);
