@@ -29,6 +29,21 @@ export interface LedgerServiceOptions {
   /** Sign a new checkpoint this often when there are new entries; 0 disables the timer. */
   readonly checkpointIntervalMs: number;
   readonly clock: Clock;
+  /** Several processes share the store (PostgreSQL): see `SharedLedger`. Absent: this process alone appends. */
+  readonly shared?: SharedLedger | undefined;
+}
+
+/**
+ * Multi-instance mode (docs/deployment.md): appends go through a shared queue and one sequencer
+ * (`sequencer.ts`, `ledger-queue-client.ts`), and the store, not this process's memory, is the
+ * source of truth: every read first follows the store's tree and latest checkpoint.
+ */
+export interface SharedLedger {
+  /** Appends durably through the queue and the sequencer; resolves with the entry's index. */
+  append(entry: Uint8Array): Promise<number>;
+  /** True while this process is the sequencer: it alone signs the periodic checkpoints. */
+  isSequencer(): boolean;
+  close(): Promise<void>;
 }
 
 /** An entry with its inclusion proof against a signed checkpoint: what `custos-verify proof` checks. */
@@ -77,6 +92,7 @@ export class LedgerService {
   private closed = false;
   private latest: StoredCheckpoint | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly shared: SharedLedger | undefined;
 
   private constructor(
     store: LedgerStore,
@@ -92,6 +108,7 @@ export class LedgerService {
     this.tree = init.tree;
     this.root = rootOfTree(init.tree);
     this.latest = init.latest;
+    this.shared = options.shared;
     this.reader = new LedgerReader(store);
     this.signer = new CheckpointSigner(store, init.signer, options.origin, options.clock, (from, to) =>
       this.reader.consistencyProof(from, to, this.tree.size),
@@ -109,8 +126,9 @@ export class LedgerService {
     keys: LedgerKeys,
     options: LedgerServiceOptions,
   ): Promise<LedgerService> {
-    const tree = await store.readTree();
+    // Checkpoint first: another process may append and sign in between, never shrink the tree.
     const latest = await store.lastCheckpoint();
+    const tree = await store.readTree();
     if (latest !== undefined && latest.size > tree.size) {
       throw new CustosError(
         'LEDGER_UNAVAILABLE',
@@ -167,7 +185,20 @@ export class LedgerService {
   async append(input: LedgerEntryInput): Promise<{ index: number }> {
     const bytes = this.encode(input);
     if (this.closed) throw new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed');
+    if (this.shared) return { index: await this.shared.append(bytes) };
     return { index: await this.commits.submit(bytes) };
+  }
+
+  /** Shared mode: catches up with the tree and the latest checkpoint other processes committed. */
+  private async follow(): Promise<void> {
+    if (this.shared === undefined) return;
+    const latest = await this.store.lastCheckpoint();
+    const tree = await this.store.readTree();
+    if (tree.size > this.tree.size) {
+      this.root = rootOfTree(tree);
+      this.tree = tree;
+    }
+    if (latest !== undefined && latest.size > (this.latest?.size ?? -1)) this.latest = latest;
   }
 
   private async commitBatch(entries: Uint8Array[]): Promise<number> {
@@ -200,6 +231,8 @@ export class LedgerService {
   }
 
   private async checkpointIfGrown(): Promise<void> {
+    if (this.shared !== undefined && !this.shared.isSequencer()) return;
+    await this.follow().catch(() => undefined);
     if (this.closed || this.tree.size === (this.latest?.size ?? -1)) return;
     try {
       await this.checkpoint();
@@ -210,18 +243,32 @@ export class LedgerService {
 
   /** Signs (if the tree grew) and records a checkpoint of the committed tree; returns the latest. */
   async checkpoint(): Promise<StoredCheckpoint> {
-    const cp = await this.signer.sign(this.tree.size, this.root);
+    await this.follow();
+    if (this.shared && this.latest !== undefined && this.latest.size >= this.tree.size) return this.latest;
+    let cp: StoredCheckpoint;
+    try {
+      cp = await this.signer.sign(this.tree.size, this.root);
+    } catch (err) {
+      // Shared mode: another process signed a larger tree first; that one is as good.
+      if (!this.shared || !isCustosError(err, 'LEDGER_FORK_REFUSED')) throw err;
+      const size = this.tree.size;
+      await this.follow();
+      if (this.latest === undefined || this.latest.size < size) throw err;
+      return this.latest;
+    }
     if (this.latest === undefined || cp.size >= this.latest.size) this.latest = cp;
     return cp;
   }
 
   /** The latest signed checkpoint, signing the first one if there is none yet. */
   async latestCheckpoint(): Promise<StoredCheckpoint> {
+    await this.follow();
     return this.latest ?? this.checkpoint();
   }
 
   /** Entry `index` with its inclusion proof against the latest checkpoint (signed now if needed). */
   async receipt(index: number): Promise<LedgerReceipt> {
+    if (index >= this.tree.size) await this.follow();
     const size = this.tree.size;
     if (!Number.isSafeInteger(index) || index < 0)
       throw new CustosError('BAD_REQUEST', 'index must be a non-negative integer');
@@ -242,21 +289,29 @@ export class LedgerService {
 
   /** Consistency proof between two tree sizes, base64. */
   async consistency(from: number, to: number): Promise<string[]> {
+    if (to > this.tree.size) await this.follow();
     return (await this.reader.consistencyProof(from, to, this.tree.size)).map(toBase64);
   }
 
   /** Inclusion proof of `index` in the tree of `size` entries (raw hashes). */
-  inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    if (size > this.tree.size) await this.follow();
     return this.reader.inclusionProof(index, size, this.tree.size);
   }
 
   /** Hash tile (c2sp.org/tlog-tiles), or undefined when it does not exist yet. */
-  hashTile(level: number, index: number, width: number): Promise<LedgerTile | undefined> {
+  async hashTile(level: number, index: number, width: number): Promise<LedgerTile | undefined> {
+    const tile = await this.reader.hashTile(level, index, width, this.tree.size);
+    if (tile !== undefined || this.shared === undefined) return tile;
+    await this.follow();
     return this.reader.hashTile(level, index, width, this.tree.size);
   }
 
   /** Entry bundle (c2sp.org/tlog-tiles), or undefined when it does not exist yet. */
-  entryBundle(index: number, width: number): Promise<LedgerTile | undefined> {
+  async entryBundle(index: number, width: number): Promise<LedgerTile | undefined> {
+    const tile = await this.reader.entryBundle(index, width, this.tree.size);
+    if (tile !== undefined || this.shared === undefined) return tile;
+    await this.follow();
     return this.reader.entryBundle(index, width, this.tree.size);
   }
 
@@ -273,6 +328,7 @@ export class LedgerService {
 
   /** Health summary for readiness checks. */
   async health(): Promise<LedgerHealth> {
+    await this.follow().catch(() => undefined);
     return {
       writable: await this.isWritable(),
       size: this.tree.size,
@@ -285,6 +341,7 @@ export class LedgerService {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    await this.shared?.close();
     await this.store.close();
   }
 }

@@ -1,0 +1,170 @@
+import { CustosError } from '../../domain/errors.js';
+import type { QueuedEntry, SequencedEntry, SequencerSession } from '../../ports/ledger-queue.js';
+import type { LedgerBatch, LedgerTreeState } from '../../ports/ledger-store.js';
+import type { PgSessionClient } from './pg-ledger-session.js';
+import type { LedgerSql } from './pg-ledger-sql.js';
+import { writeLedgerBatch } from './pg-ledger-sql.js';
+import { namedStatement } from './pg-statement.js';
+import { toLedgerError, toTreeState } from './postgres-ledger-store.js';
+
+/**
+ * The server drops the session of a vanished client (host down, network cut) after
+ * `tcp_keepalives_idle + count × interval` seconds of silence, or after `tcp_user_timeout` ms of
+ * unacknowledged data: about 4 s. That releases the advisory lock, which bounds failover.
+ */
+const KEEPALIVE = [
+  'SET tcp_keepalives_idle = 2',
+  'SET tcp_keepalives_interval = 1',
+  'SET tcp_keepalives_count = 2',
+  'SET tcp_user_timeout = 4000',
+];
+
+/** Statements of the queue, for one schema. */
+export function queueSql(schema: string, tables: string) {
+  const q = `${tables}.ledger_queue`;
+  return {
+    lock: namedStatement('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok'),
+    lockName: `custos:ledger:${schema}`,
+    enqueue: namedStatement(`WITH ins AS (
+        INSERT INTO ${q} (ord, entry) SELECT o, e FROM unnest($1::bytea[]) WITH ORDINALITY AS t(e, o)
+        RETURNING id, ord)
+      SELECT ins.id, ins.ord FROM ins, (SELECT pg_notify($2, '')) AS n`),
+    lookup: namedStatement(
+      `SELECT id, seq_index FROM ${q} WHERE id = ANY($1::bigint[]) AND seq_index IS NOT NULL`,
+    ),
+    pending: namedStatement(`SELECT id, entry FROM ${q} WHERE seq_index IS NULL ORDER BY id LIMIT $1`),
+    /** Only rows without an index: the row count proves each gets exactly one. */
+    assign: namedStatement(`UPDATE ${q} SET seq_index = m.idx, sequenced_at = now()
+      FROM unnest($1::bigint[], $2::bigint[]) AS m(id, idx) WHERE ${q}.id = m.id AND ${q}.seq_index IS NULL`),
+    notify: namedStatement('SELECT pg_notify($1, $2)'),
+    prune: namedStatement(`DELETE FROM ${q} WHERE seq_index IS NOT NULL
+      AND sequenced_at < now() - make_interval(secs => $1::double precision / 1000)`),
+  };
+}
+
+/** The queue statements' type. */
+export type QueueSql = ReturnType<typeof queueSql>;
+
+/** Channels: entries enqueued (the sequencer listens) and entries sequenced (waiters listen). */
+export interface QueueChannels {
+  readonly enqueued: string;
+  readonly sequenced: string;
+}
+
+/**
+ * A sequencer session on one dedicated connection: it holds the advisory lock and carries every
+ * write, so a writer without the lock cannot exist. Any failure ends the session.
+ */
+export class PgSequencerSession implements SequencerSession {
+  readonly lost: Promise<void>;
+  private readonly client: PgSessionClient;
+  private readonly sql: LedgerSql;
+  private readonly qsql: QueueSql;
+  private readonly channels: QueueChannels;
+  private readonly listeners: (() => void)[] = [];
+  private markLost: () => void = () => {};
+  private ended = false;
+
+  private constructor(client: PgSessionClient, sql: LedgerSql, qsql: QueueSql, channels: QueueChannels) {
+    this.client = client;
+    this.sql = sql;
+    this.qsql = qsql;
+    this.channels = channels;
+    this.lost = new Promise((resolve) => {
+      this.markLost = resolve;
+    });
+    client.on('end', () => this.end());
+    client.on('error', () => this.end());
+    client.on('notification', (m) => {
+      if (m.channel === channels.enqueued) for (const l of this.listeners) l();
+    });
+  }
+
+  /** Takes the lock on `client` (a fresh dedicated connection): a session, or undefined when held elsewhere. */
+  static async acquire(
+    client: PgSessionClient,
+    sql: LedgerSql,
+    qsql: QueueSql,
+    channels: QueueChannels,
+  ): Promise<PgSequencerSession | undefined> {
+    try {
+      for (const statement of KEEPALIVE) await client.query(statement);
+      const { rows } = await client.query<{ ok: boolean }>(qsql.lock, [qsql.lockName]);
+      if (rows[0]?.ok !== true) {
+        await client.end().catch(() => {});
+        return undefined;
+      }
+      await client.query(`LISTEN "${channels.enqueued}"`);
+      return new PgSequencerSession(client, sql, qsql, channels);
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw toLedgerError(err, 'take the sequencer lock');
+    }
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.markLost();
+  }
+
+  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.ended) throw new CustosError('LEDGER_UNAVAILABLE', 'the sequencer session has ended');
+    try {
+      return await fn();
+    } catch (err) {
+      // After any failure the connection's state is unknown: end it, and with it the lock.
+      void this.release();
+      throw toLedgerError(err, what);
+    }
+  }
+
+  readTree(): Promise<LedgerTreeState> {
+    return this.run('read its tree state', async () => {
+      const { rows } = await this.client.query<{ size: string; frontier: Buffer }>(this.sql.tree);
+      return toTreeState(rows[0]);
+    });
+  }
+
+  pending(limit: number): Promise<QueuedEntry[]> {
+    return this.run('read its queue', async () => {
+      const { rows } = await this.client.query<{ id: string; entry: Buffer }>(this.qsql.pending, [limit]);
+      return rows.map((r) => ({ id: Number(r.id), entry: r.entry }));
+    });
+  }
+
+  onEnqueued(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  commit(batch: LedgerBatch, sequenced: readonly SequencedEntry[]): Promise<void> {
+    return this.run('commit a batch', async () => {
+      await this.client.query('BEGIN');
+      await writeLedgerBatch(this.client, this.sql, batch);
+      if (sequenced.length > 0) {
+        const assigned = await this.client.query(this.qsql.assign, [
+          sequenced.map((s) => s.id),
+          sequenced.map((s) => s.index),
+        ]);
+        if (assigned.rowCount !== sequenced.length) {
+          throw new CustosError('LEDGER_UNAVAILABLE', 'a queued ledger entry was already sequenced');
+        }
+      }
+      await this.client.query(this.qsql.notify, [this.channels.sequenced, String(batch.tree.size)]);
+      await this.client.query('COMMIT');
+    });
+  }
+
+  prune(ageMs: number): Promise<number> {
+    return this.run(
+      'prune its queue',
+      async () => (await this.client.query(this.qsql.prune, [ageMs])).rowCount ?? 0,
+    );
+  }
+
+  async release(): Promise<void> {
+    if (this.ended) return;
+    this.end();
+    // Closing the connection releases the session lock and rolls back an open transaction.
+    await this.client.end().catch(() => {});
+  }
+}
