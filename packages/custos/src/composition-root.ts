@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { FileKeyProvider } from './adapters/file-keys/file-key-provider.js';
 import { openAdapters } from './adapters/open-adapters.js';
-import { SqliteLedgerStore } from './adapters/sqlite/sqlite-ledger-store.js';
+import { openLedgerAdapters } from './adapters/open-ledger.js';
 import type { CustosConfig } from './domain/config.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import type { KeyProvider } from './ports/key-provider.js';
@@ -13,6 +13,7 @@ import { Authenticator } from './services/auth/authenticator.js';
 import { loadEmbeddedSigningKey, type SigningKeyPair } from './services/auth/embedded-signing-key.js';
 import { loadLedgerKeys } from './services/ledger/ledger-keys.js';
 import { LedgerService } from './services/ledger/ledger-service.js';
+import { createSharedLedger } from './services/ledger/sequencer-shared-ledger.js';
 import { Authorizer } from './services/policy/authorizer.js';
 import { CedarEngine } from './services/policy/cedar-engine.js';
 import { type LoadedPolicies, loadPolicies, type PolicyText } from './services/policy/policy-set.js';
@@ -53,6 +54,8 @@ export interface CreateCustosOptions {
   readonly grants?: GrantLookup;
   /** Replaces the shipped and operator policies (tests, what-if). */
   readonly policies?: readonly PolicyText[];
+  /** With a shared (PostgreSQL) ledger: contend to sequence it. Default true; tools may only queue. */
+  readonly ledgerSequencer?: boolean;
 }
 
 /** The composition root: turns the configuration into adapters and services. */
@@ -71,11 +74,25 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const tokenKey = config.auth.mode === 'embedded' ? loadEmbeddedSigningKey(config.keys.dir) : undefined;
   const authenticator = new Authenticator(config, clock, tokenKey?.publicKey);
   const ledgerKeys = loadLedgerKeys(config.keys.dir);
-  const ledger = await LedgerService.open(
-    new SqliteLedgerStore(config.ledger.path, { busyTimeoutMs: config.ledger.busyTimeoutMs }),
-    ledgerKeys,
-    { ...config.ledger, clock },
-  );
+  // SQLite file, or PostgreSQL shared by several processes through a queue and one sequencer.
+  const opened = await openLedgerAdapters(config);
+  const shared =
+    opened.queue === undefined
+      ? undefined
+      : createSharedLedger(opened.queue, {
+          ...config.ledger,
+          ...config.ledger.sequencer,
+          sequence: options.ledgerSequencer ?? true,
+        });
+  const ledger = await LedgerService.open(opened.store, ledgerKeys, {
+    ...config.ledger,
+    clock,
+    shared,
+  }).catch(async (err: unknown) => {
+    await shared?.close();
+    await opened.store.close();
+    throw err;
+  });
   const access = new AccessService({
     config,
     authorizer,

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { governanceSchema } from './governance-config-schema.js';
-import { custodySchema, postgresConnectionShape } from './postgres-config-schema.js';
+import {
+  custodySchema,
+  ledgerPostgresSchema,
+  ledgerSequencerSchema,
+  postgresConnectionShape,
+} from './postgres-config-schema.js';
 
 /** Identifier syntax shared by every configured id: lower-case words, digits, `-` and `_`. */
 const id = z
@@ -128,6 +133,10 @@ export const configSchema = z.strictObject({
       maxBatch: z.number().int().min(1).max(10_000).default(512),
       maxWaitMs: z.number().int().min(0).max(1000).default(2),
       busyTimeoutMs: z.number().int().min(0).max(60_000).default(2000),
+      /** `sqlite` (default: `path`) or `postgres` (`postgres` section; several processes may share it). */
+      driver: z.enum(['sqlite', 'postgres']).optional(),
+      postgres: ledgerPostgresSchema.optional(),
+      sequencer: ledgerSequencerSchema.optional(),
     })
     .prefault({}),
   jurisdictions: z

@@ -15,6 +15,20 @@ export interface CollectionSpec {
   readonly fields: readonly FieldSpec[];
 }
 
+/** Where the ledger lives: a SQLite file (`path`), or PostgreSQL shared by several processes. */
+export interface LedgerStorageSpec {
+  readonly driver: 'sqlite' | 'postgres';
+  /** Set when `driver` is `postgres`. */
+  readonly postgres: PostgresSpec | undefined;
+  /** Multi-instance settings (used with `postgres`), defaults filled in. */
+  readonly sequencer: {
+    readonly lockRetryMs: number;
+    readonly pollMs: number;
+    readonly ackTimeoutMs: number;
+    readonly retainMs: number;
+  };
+}
+
 /** A store declaration: a SQLite file or a PostgreSQL schema. */
 export type StoreSpec = SqliteStoreSpec | PostgresStoreSpec;
 
@@ -76,7 +90,10 @@ export interface CustosConfig {
   readonly dataDir: string;
   readonly server: RawConfig['server'];
   readonly keys: { readonly provider: 'file'; readonly dir: string };
-  readonly ledger: RawConfig['ledger'] & { readonly origin: string; readonly path: string };
+  readonly ledger: Omit<RawConfig['ledger'], 'driver' | 'postgres' | 'sequencer'> & {
+    readonly origin: string;
+    readonly path: string;
+  } & LedgerStorageSpec;
   readonly jurisdictions: readonly JurisdictionSpec[];
   readonly auth: RawConfig['auth'];
   readonly purposes: readonly {

@@ -7,7 +7,12 @@ import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
 import { type Category, configSchema, type RawConfig } from './config-schema.js';
 import { CustosError } from './errors.js';
 import { checkGovernance, toGovernanceSpec } from './governance-config.js';
-import { checkPostgresSections, toCustodySpec, toStoreSpecs } from './postgres-config.js';
+import {
+  checkPostgresSections,
+  toCustodySpec,
+  toLedgerStorageSpec,
+  toStoreSpecs,
+} from './postgres-config.js';
 
 type Path = readonly (string | number)[];
 
@@ -144,6 +149,7 @@ function normalise(raw: RawConfig, baseDir: string): CustosConfig {
       ...raw.ledger,
       origin: raw.ledger.origin ?? `localhost/custos/${firstJurisdiction}`,
       path: inData(raw.ledger.path),
+      ...toLedgerStorageSpec(raw.ledger, baseDir),
     },
     jurisdictions: raw.jurisdictions.map((j) => ({
       id: j.id,

@@ -47,5 +47,25 @@ export const custodySchema = z
   ])
   .default({ driver: 'sqlite', path: 'custody.db' });
 
+/** The ledger's own PostgreSQL connection (`ledger.postgres`): the same keys; schema default `custos_ledger`. */
+export const ledgerPostgresSchema = z.strictObject(postgresConnectionShape);
+
+/** Multi-instance ledger settings (`ledger.sequencer`, docs/deployment.md). */
+export const ledgerSequencerSchema = z.strictObject({
+  /** How often a process that is not the sequencer tries to take the lock. Bounds failover. */
+  lockRetryMs: z.number().int().min(50).max(60_000).default(1000),
+  /** How often the sequencer and the waiters look at the queue without a notification. */
+  pollMs: z.number().int().min(10).max(10_000).default(250),
+  /** An append not sequenced this long after it was queued fails with LEDGER_UNAVAILABLE. */
+  ackTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  /** Sequenced queue rows are deleted after this long. */
+  retainMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(7 * 24 * 3_600_000)
+    .default(600_000),
+});
+
 /** The postgres connection keys as written, after defaults. */
 export type RawPostgresConnection = z.output<z.ZodObject<typeof postgresConnectionShape>>;

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { CustodySpec, StoreSpec } from './config.js';
+import type { CustodySpec, LedgerStorageSpec, StoreSpec } from './config.js';
 import type { RawConfig } from './config-schema.js';
-import type { RawPostgresConnection } from './postgres-config-schema.js';
+import { ledgerSequencerSchema, type RawPostgresConnection } from './postgres-config-schema.js';
 
 /** Where a secret-bearing value comes from. Only a password-free URL may be inline. */
 export type PgSource =
@@ -138,7 +138,42 @@ export function checkPostgresSections(raw: RawConfig): string[] {
     targets.set(key, i);
   });
   if (raw.custody.driver === 'postgres') problems.push(...checkPostgresConfig(raw.custody, 'custody'));
+  problems.push(...checkLedgerStorage(raw.ledger));
   return problems;
+}
+
+/** The ledger's schema unless configured. */
+export const DEFAULT_LEDGER_SCHEMA = 'custos_ledger';
+
+/** Checks `ledger.driver`, `ledger.postgres` and `ledger.sequencer` together. */
+function checkLedgerStorage(ledger: RawConfig['ledger']): string[] {
+  if (ledger.driver !== 'postgres') {
+    return ledger.postgres === undefined && ledger.sequencer === undefined
+      ? []
+      : ['ledger: postgres and sequencer need driver: postgres'];
+  }
+  if (ledger.postgres === undefined) return ['ledger.postgres: required when ledger.driver is postgres'];
+  const problems = checkPostgresConfig(ledger.postgres, 'ledger.postgres');
+  const seq = ledgerSequencerSchema.parse(ledger.sequencer ?? {});
+  if (seq.ackTimeoutMs <= seq.lockRetryMs + seq.pollMs) {
+    problems.push(
+      'ledger.sequencer.ackTimeoutMs: must exceed lockRetryMs + pollMs, or failover fails appends',
+    );
+  }
+  return problems;
+}
+
+/** Normalises where the ledger lives (SQLite unless `driver: postgres`), filling in sequencer defaults. */
+export function toLedgerStorageSpec(ledger: RawConfig['ledger'], baseDir: string): LedgerStorageSpec {
+  const postgres =
+    ledger.driver === 'postgres' && ledger.postgres !== undefined
+      ? toPostgresSpec(ledger.postgres, 'ledger.postgres', DEFAULT_LEDGER_SCHEMA, baseDir)
+      : undefined;
+  return {
+    driver: ledger.driver ?? 'sqlite',
+    postgres,
+    sequencer: ledgerSequencerSchema.parse(ledger.sequencer ?? {}),
+  };
 }
 
 /** Normalises the store list: SQLite paths against the data dir, postgres sections as above. */

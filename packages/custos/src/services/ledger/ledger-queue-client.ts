@@ -74,6 +74,12 @@ export class LedgerQueueClient {
   append(entry: Uint8Array): Promise<number> {
     if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
     if (this.sequencer?.active) return this.sequencer.submit(entry);
+    return this.appendQueued(entry);
+  }
+
+  /** Appends one entry through the queue, whatever this process's role. */
+  appendQueued(entry: Uint8Array): Promise<number> {
+    if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
     return new Promise<number>((resolve, reject) => {
       this.pending.push({ entry, resolve, reject });
       this.schedule();

@@ -22,7 +22,12 @@ export interface SharedLedgerHandle extends SharedLedger {
 export function createSharedLedger(queue: LedgerQueue, options: SharedLedgerOptions): SharedLedgerHandle {
   const settle: { client?: LedgerQueueClient } = {};
   const sequencer = options.sequence
-    ? new LedgerSequencer(queue, options, (sequenced) => settle.client?.settle(sequenced))
+    ? new LedgerSequencer(
+        queue,
+        options,
+        (sequenced) => settle.client?.settle(sequenced),
+        (entry) => (settle.client as LedgerQueueClient).appendQueued(entry),
+      )
     : undefined;
   const client = new LedgerQueueClient(queue, sequencer, options);
   settle.client = client;

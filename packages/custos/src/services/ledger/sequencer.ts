@@ -45,10 +45,13 @@ export class LedgerSequencer {
   private readonly queue: LedgerQueue;
   private readonly options: SequencerOptions;
   private readonly onCommitted: (sequenced: readonly SequencedEntry[]) => void;
+  private readonly fallback: ((entry: Uint8Array) => Promise<number>) | undefined;
   private local: LocalEntry[] = [];
   private session: SequencerSession | undefined;
   private wake: (() => void) | undefined;
   private dirty = true;
+  /** Set when the current term's session is gone. */
+  private lost = false;
   private closed = false;
   private loop: Promise<void> | undefined;
   private counts = { terms: 0, batches: 0, queued: 0, local: 0 };
@@ -57,10 +60,12 @@ export class LedgerSequencer {
     queue: LedgerQueue,
     options: SequencerOptions,
     onCommitted: (sequenced: readonly SequencedEntry[]) => void,
+    fallback?: (entry: Uint8Array) => Promise<number>,
   ) {
     this.queue = queue;
     this.options = options;
     this.onCommitted = onCommitted;
+    this.fallback = fallback;
   }
 
   /** Starts contending for the lock (the first try is immediate). */
@@ -129,11 +134,26 @@ export class LedgerSequencer {
         // The session failed or was lost; whatever was not committed is still queued.
       } finally {
         this.session = undefined;
-        this.failLocal(new CustosError('LEDGER_UNAVAILABLE', 'the ledger sequencer lost its session'));
+        this.handOver();
         await session.release().catch(() => {});
       }
       if (!this.closed) await this.sleep(this.options.lockRetryMs);
     }
+  }
+
+  /**
+   * Local entries that no batch took yet go to the queue when the session is lost, where the next
+   * sequencer finds them; only those of a batch whose commit failed (outcome unknown) are refused.
+   */
+  private handOver(): void {
+    const fallback = this.fallback;
+    if (fallback === undefined || this.closed) {
+      this.failLocal(new CustosError('LEDGER_UNAVAILABLE', 'the ledger sequencer lost its session'));
+      return;
+    }
+    const local = this.local;
+    this.local = [];
+    for (const l of local) fallback(l.entry).then(l.resolve, l.reject);
   }
 
   private failLocal(err: CustosError): void {
@@ -144,10 +164,10 @@ export class LedgerSequencer {
 
   /** One term as sequencer: from the committed tree, drain until the session ends. */
   private async term(session: SequencerSession): Promise<void> {
+    this.lost = false;
     let tree: LedgerTreeState = await session.readTree();
-    let lost = false;
     void session.lost.then(() => {
-      lost = true;
+      this.lost = true;
       this.poke();
     });
     session.onEnqueued(() => {
@@ -158,7 +178,7 @@ export class LedgerSequencer {
     this.dirty = true;
     this.counts.terms++;
     let pruned = Date.now();
-    while (!this.closed && !lost) {
+    while (!this.closed && !this.lost) {
       if (!this.dirty && this.local.length === 0) {
         const woke = await this.wakeOrPoll();
         if (woke && this.options.maxWaitMs > 0)
@@ -199,6 +219,8 @@ export class LedgerSequencer {
       queued = await session.pending(max - localShare);
       if (queued.length === max - localShare) this.dirty = true;
     }
+    // A session already gone takes no batch: its local entries go to the queue (handOver).
+    if (this.lost) return tree;
     const local = this.local.splice(0, Math.min(this.local.length, max - queued.length));
     if (queued.length + local.length === 0) return tree;
     const entries = [...queued.map((q) => q.entry), ...local.map((l) => l.entry)];
