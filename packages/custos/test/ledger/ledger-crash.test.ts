@@ -52,12 +52,12 @@ function runChild(
         const [kind, a, b] = buf.slice(0, nl).split(' ');
         buf = buf.slice(nl + 1);
         nl = buf.indexOf('\n');
-        if (kind === 'A') acked.set(Number(a), b as string);
-        else if (kind === 'C') published.push({ size: Number(a), root: fromBase64(b as string) });
-        else if (kind === 'R' && killTimer === undefined) {
-          // Kill at a random moment under load: 40-400 ms after the child is ready.
-          killTimer = setTimeout(() => child.kill('SIGKILL'), 40 + Math.floor(Math.random() * 360));
-        }
+        if (kind === 'A') {
+          acked.set(Number(a), b as string);
+          // Kill at a random moment under load: 0-360 ms after the first acknowledged append (not
+          // after start-up, which a loaded machine can stretch past the kill).
+          killTimer ??= setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 360));
+        } else if (kind === 'C') published.push({ size: Number(a), root: fromBase64(b as string) });
       }
     });
     child.stderr?.on('data', (d: Buffer) => {
