@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { FileKeyProvider } from './adapters/file-keys/file-key-provider.js';
 import { openAdapters } from './adapters/open-adapters.js';
 import { openLedgerAdapters } from './adapters/open-ledger.js';
+import { openWebhookSinks } from './adapters/webhook/webhook-sink.js';
 import type { CustosConfig } from './domain/config.js';
+import type { AccessStore } from './ports/access-store.js';
+import type { AlertSink } from './ports/alert-sink.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import type { KeyProvider } from './ports/key-provider.js';
 import type { RecordStore } from './ports/record-store.js';
@@ -11,12 +14,14 @@ import { AccessService, type GrantLookup } from './services/access/access-servic
 import { Masker } from './services/access/masking.js';
 import { Authenticator } from './services/auth/authenticator.js';
 import { loadEmbeddedSigningKey, type SigningKeyPair } from './services/auth/embedded-signing-key.js';
+import { loadActivePolicies } from './services/gatekeeping/active-policies.js';
+import { GatekeepingService } from './services/gatekeeping/gatekeeping-service.js';
 import { loadLedgerKeys } from './services/ledger/ledger-keys.js';
 import { LedgerService } from './services/ledger/ledger-service.js';
 import { createSharedLedger } from './services/ledger/sequencer-shared-ledger.js';
 import { Authorizer } from './services/policy/authorizer.js';
 import { CedarEngine } from './services/policy/cedar-engine.js';
-import { type LoadedPolicies, loadPolicies, type PolicyText } from './services/policy/policy-set.js';
+import type { LoadedPolicies, PolicyText } from './services/policy/policy-set.js';
 import { RecordService } from './services/record-service.js';
 import { ResidencyRouter } from './services/residency-router.js';
 import { type ResidencyReport, scanResidency } from './services/residency-scan.js';
@@ -34,7 +39,7 @@ export interface Custos {
   readonly records: RecordService;
   /** The verifiable access ledger. */
   readonly ledger: LedgerService;
-  /** The validated Cedar policy set in force. */
+  /** The validated Cedar policy set in force (changes when a governed proposal is activated). */
   readonly policies: LoadedPolicies;
   readonly authorizer: Authorizer;
   readonly authenticator: Authenticator;
@@ -42,6 +47,10 @@ export interface Custos {
   readonly tokenKey: SigningKeyPair | undefined;
   /** The gateway: authorize, record, then serve. */
   readonly access: AccessService;
+  /** Requests, quorum, grants, break-glass, governed policy changes (docs/gatekeeping.md). */
+  readonly gatekeeping: GatekeepingService;
+  /** Where gatekeeping keeps its state (the custody database). */
+  readonly accessStore: AccessStore;
   /** Scans every registered store for misplaced records. */
   scanResidency(): Promise<ResidencyReport>;
   close(): Promise<void>;
@@ -50,8 +59,12 @@ export interface Custos {
 /** Options that tests and tools inject. */
 export interface CreateCustosOptions {
   readonly clock?: Clock;
-  /** Finds valid grants for a request; the gatekeeping service plugs in here. Default: none. */
+  /** Finds valid grants for a request. Default: the gatekeeping service's lookup. */
   readonly grants?: GrantLookup;
+  /** Alert sinks in addition to the configured webhooks. */
+  readonly alertSinks?: readonly AlertSink[];
+  /** Told about alerts a sink gave up on. */
+  readonly onAlertFailure?: (sink: string, type: string, err: unknown) => void;
   /** Replaces the shipped and operator policies (tests, what-if). */
   readonly policies?: readonly PolicyText[];
   /** With a shared (PostgreSQL) ledger: contend to sequence it. Default true; tools may only queue. */
@@ -62,14 +75,17 @@ export interface CreateCustosOptions {
 export async function createCustos(config: CustosConfig, options: CreateCustosOptions = {}): Promise<Custos> {
   const clock = options.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Webhook secrets are read first: a missing one refuses to start before anything opens.
+  const sinks = [...openWebhookSinks(config.governance.webhooks, clock), ...(options.alertSinks ?? [])];
   const keyProvider = new FileKeyProvider(config.keys.dir);
   // Custody and record stores, SQLite or PostgreSQL by each one's `driver` (migrated on open).
-  const { subjectStore, stores } = await openAdapters(config);
+  const { subjectStore, stores, accessStore } = await openAdapters(config);
   const router = new ResidencyRouter(config);
   const subjects = new SubjectKeys(subjectStore, keyProvider, clock);
   const records = new RecordService(router, subjects, stores, clock);
   // Policies are validated before anything opens: an invalid policy set refuses to start.
-  const policies = loadPolicies(config.policy.dir, options.policies);
+  // The set last activated through governance, if any, else the shipped and operator policies.
+  const policies = await loadActivePolicies(accessStore, config, options.policies);
   const authorizer = new Authorizer(config, new CedarEngine(policies));
   const tokenKey = config.auth.mode === 'embedded' ? loadEmbeddedSigningKey(config.keys.dir) : undefined;
   const authenticator = new Authenticator(config, clock, tokenKey?.publicKey);
@@ -93,6 +109,20 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     await opened.store.close();
     throw err;
   });
+  const gatekeeping = new GatekeepingService({
+    config,
+    store: accessStore,
+    ledger,
+    clock,
+    authorizer,
+    policies,
+    router,
+    stores,
+    subjectStore,
+    subjects,
+    sinks,
+    onAlertFailure: options.onAlertFailure,
+  });
   const access = new AccessService({
     config,
     authorizer,
@@ -102,7 +132,7 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     router,
     ledger,
     masker: new Masker(config, ledgerKeys.subjectRefKey),
-    grants: options.grants ?? (async () => undefined),
+    grants: options.grants ?? gatekeeping.grantLookup,
   });
   return {
     config,
@@ -114,15 +144,21 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     stores,
     records,
     ledger,
-    policies,
+    get policies() {
+      return gatekeeping.policy.policies;
+    },
     authorizer,
     authenticator,
     tokenKey,
     access,
+    gatekeeping,
+    accessStore,
     scanResidency: () => scanResidency(config, router, stores, subjectStore),
     async close() {
+      await gatekeeping.close();
       await ledger.close();
       for (const s of stores.values()) await s.close();
+      await accessStore.close();
       await subjectStore.close();
       await keyProvider.close();
     },

@@ -1,11 +1,14 @@
 import type { CustodySpec, CustosConfig, StoreSpec } from '../domain/config.js';
 import type { PostgresSpec } from '../domain/postgres-config.js';
+import type { AccessStore } from '../ports/access-store.js';
 import type { RecordStore } from '../ports/record-store.js';
 import type { SubjectStore } from '../ports/subject-store.js';
 import { resolvePgOptions } from './postgres/pg-connection.js';
 import { type PgPoolLease, PgPoolRegistry } from './postgres/pg-pools.js';
+import { PostgresAccessStore } from './postgres/postgres-access-store.js';
 import { PostgresRecordStore } from './postgres/postgres-record-store.js';
 import { PostgresSubjectStore } from './postgres/postgres-subject-store.js';
+import { SqliteAccessStore } from './sqlite/sqlite-access-store.js';
 import { SqliteRecordStore } from './sqlite/sqlite-record-store.js';
 import { SqliteSubjectStore } from './sqlite/sqlite-subject-store.js';
 
@@ -14,6 +17,8 @@ export interface OpenedAdapters {
   readonly subjectStore: SubjectStore;
   /** Record stores by store id, in configuration order. */
   readonly stores: Map<string, RecordStore>;
+  /** Gatekeeping's requests, grants and proposals: in the custody database, beside the subjects. */
+  readonly accessStore: AccessStore;
 }
 
 async function withLease<T>(
@@ -56,6 +61,17 @@ function openSubjectStore(spec: CustodySpec, pools: PgPoolRegistry): Promise<Sub
   }
 }
 
+function openAccessStore(spec: CustodySpec, pools: PgPoolRegistry): Promise<AccessStore> {
+  switch (spec.driver) {
+    case 'sqlite':
+      return Promise.resolve(new SqliteAccessStore(spec.path));
+    case 'postgres':
+      return withLease(pools, spec.postgres, (lease) =>
+        PostgresAccessStore.open({ pool: lease.pool, schema: spec.postgres.schema, release: lease.release }),
+      );
+  }
+}
+
 /**
  * Opens the custody store and every record store with the adapter its `driver` names, running
  * schema migrations. Stores on the same PostgreSQL database with the same options share one pool.
@@ -67,13 +83,15 @@ export async function openAdapters(config: CustosConfig): Promise<OpenedAdapters
   try {
     const subjectStore = await openSubjectStore(config.custody, pools);
     opened.push(subjectStore);
+    const accessStore = await openAccessStore(config.custody, pools);
+    opened.push(accessStore);
     const stores = new Map<string, RecordStore>();
     for (const spec of config.stores) {
       const store = await openRecordStore(spec, pools);
       opened.push(store);
       stores.set(spec.id, store);
     }
-    return { subjectStore, stores };
+    return { subjectStore, stores, accessStore };
   } catch (err) {
     for (const s of opened.reverse()) await s.close().catch(() => {});
     throw err;

@@ -71,6 +71,8 @@ export const ERROR_CODES = {
   PROPOSAL_NOT_APPROVED: 409,
   /** The active policy set changed since the proposal was made: propose again against the new one. */
   PROPOSAL_STALE: 409,
+  /** An alert sink gave up delivering an event (never surfaced to a request; counted and logged). */
+  ALERT_UNDELIVERED: 502,
 } as const;
 
 /** A stable, documented error code. */

@@ -103,7 +103,8 @@ export class AccessService {
       reasons: decision.reasons.length > 0 ? [...decision.reasons] : ['default-deny'],
       ...(decision.policyVersion === undefined ? {} : { policyVersion: decision.policyVersion }),
       ...(principal.release === undefined ? {} : { release: principal.release }),
-      ...(details === undefined ? {} : { details }),
+      // The principal's roles, kind and jurisdiction let `policy what-if` replay the decision later.
+      details: { ...principalDetails(principal), ...details },
     });
     return index;
   }
@@ -237,6 +238,15 @@ export class AccessService {
   ): Promise<Receipted<{ records: ServedRecord[]; nextCursor: string | undefined }>> {
     return listAccessible(this, principal, purpose, collection, query, this.purposes);
   }
+}
+
+/** The principal attributes a decision depended on, as ledger entry details. */
+export function principalDetails(principal: Principal): Record<string, string | string[]> {
+  return {
+    principalRoles: [...principal.roles],
+    principalKind: principal.kind,
+    ...(principal.jurisdiction === '' ? {} : { principalJurisdiction: principal.jurisdiction }),
+  };
 }
 
 /** Attaches a decision's ledger index to an error raised after the decision was recorded. */
