@@ -8,6 +8,7 @@ import { PgPoolRegistry } from './postgres/pg-pools.js';
 import { PostgresLedgerQueue } from './postgres/postgres-ledger-queue.js';
 import { PostgresLedgerStore } from './postgres/postgres-ledger-store.js';
 import { SqliteLedgerStore } from './sqlite/sqlite-ledger-store.js';
+import { WorkerSqliteLedgerStore } from './sqlite/worker-sqlite-ledger-store.js';
 
 /** The ledger's adapters: its store and, when several processes share it, the shared queue. */
 export interface OpenedLedger {
@@ -26,7 +27,10 @@ export async function openLedgerAdapters(config: CustosConfig): Promise<OpenedLe
   switch (ledger.driver) {
     case 'sqlite':
       return {
-        store: new SqliteLedgerStore(ledger.path, { busyTimeoutMs: ledger.busyTimeoutMs }),
+        // The writer thread keeps each commit's fsync off the thread that serves requests.
+        store: ledger.writerThread
+          ? new WorkerSqliteLedgerStore(ledger.path, { busyTimeoutMs: ledger.busyTimeoutMs })
+          : new SqliteLedgerStore(ledger.path, { busyTimeoutMs: ledger.busyTimeoutMs }),
         queue: undefined,
       };
     case 'postgres': {

@@ -133,6 +133,8 @@ export const configSchema = z.strictObject({
       maxBatch: z.number().int().min(1).max(10_000).default(512),
       maxWaitMs: z.number().int().min(0).max(1000).default(2),
       busyTimeoutMs: z.number().int().min(0).max(60_000).default(2000),
+      /** SQLite ledger: commit on a worker thread so fsyncs never stall request handling. */
+      writerThread: z.boolean().default(true),
       /** `sqlite` (default: `path`) or `postgres` (`postgres` section; several processes may share it). */
       driver: z.enum(['sqlite', 'postgres']).optional(),
       postgres: ledgerPostgresSchema.optional(),
