@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditLedger, parseVerifierKey, type TileSource } from '@custos/verify';
-import { SqliteLedgerStore } from '../packages/custos/src/adapters/sqlite/sqlite-ledger-store.js';
+import { WorkerSqliteLedgerStore } from '../packages/custos/src/adapters/sqlite/worker-sqlite-ledger-store.js';
 import { systemClock } from '../packages/custos/src/ports/clock.js';
 import { exportLedger } from '../packages/custos/src/services/ledger/ledger-export.js';
 import { loadLedgerKeys } from '../packages/custos/src/services/ledger/ledger-keys.js';
@@ -91,7 +91,8 @@ export async function run(opts: BenchOptions): Promise<void> {
   try {
     const bound = sha256Rate(opts.tiny ? 200 : 1000) / 2;
     const ledger = await LedgerService.open(
-      new SqliteLedgerStore(join(dir, 'ledger.db')),
+      // The production default: commits (and their fsyncs) on the ledger writer thread.
+      new WorkerSqliteLedgerStore(join(dir, 'ledger.db')),
       loadLedgerKeys(join(dir, 'keys')),
       {
         origin: 'bench.custos.local/custos/US',
