@@ -86,6 +86,8 @@ masking:
   - { roles: [engineer], purposes: [SUPPORT_TICKET, ENGINEERING_DEBUG], fields: [phone], mask: last4 }
   - { roles: [engineer], purposes: [SUPPORT_TICKET, ENGINEERING_DEBUG], fields: [birth_date], mask: year }
   - { roles: [engineer], purposes: [ENGINEERING_DEBUG], fields: [email, body], mask: drop }
+  # On a support ticket they read a user's messages but not who they wrote to.
+  - { roles: [engineer], purposes: [SUPPORT_TICKET], collections: [messages], fields: [to], mask: hash }
 principals:
   - { id: custodian-officer, org: custodian, roles: [officer] }
   - { id: custodian-approver, org: custodian, roles: [approver] }
@@ -93,5 +95,27 @@ principals:
   - { id: operator-engineer, org: operator, roles: [engineer] }
   - { id: parent-engineer, org: parent, roles: [engineer] }
   - { id: auditor, org: auditor, roles: [auditor] }
+  # Gatekeeping (docs/gatekeeping.md): more approvers (through groups), an on-call custodian, a supervisor.
+  - { id: custodian-approver-2, org: custodian }
+  - { id: custodian-approver-3, org: custodian }
+  - { id: custodian-oncall, org: custodian, roles: [officer] }
+  - { id: operator-supervisor, org: operator, roles: [supervisor] }
+governance:
+  mode: autonomous # supervised: the purposes under supervision.purposes also need an operator supervisor
+  approverRole: approver
+  groups:
+    - { id: approvers, roles: [approver], members: [custodian-approver-2], subgroups: [approvers-night] }
+    - { id: approvers-night, members: [custodian-approver-3] }
+    - { id: on-call, roles: [break-glass], members: [custodian-oncall] }
+    - { id: policy-board, roles: [board], members: [custodian-officer, custodian-approver, operator-supervisor] }
+  quorum:
+    default: 1 # one approver for a few named subjects
+    rules:
+      - { minSubjects: 101, approvals: 2 } # more than 100 subjects
+      - { bulk: true, approvals: 2 } # every subject of a jurisdiction
+      - { bulk: true, actions: [list], approvals: 3 } # bulk export
+  supervision: { purposes: [LEGAL_REQUEST], role: supervisor }
+  breakGlass: { role: break-glass, maxDurationMinutes: 60, reviewers: 2, reviewDeadlineHours: 24 }
+  board: { role: board, quorum: 2, operatorApprovals: 1 }
 `;
 }

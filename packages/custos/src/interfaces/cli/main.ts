@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAccessCommands } from './commands/access.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
@@ -31,6 +32,7 @@ export function buildProgram(exit: ExitBox): Command {
   registerLedgerCommands(program, exit);
   registerTokenCommand(program, exit);
   registerPolicyCommands(program, exit);
+  registerAccessCommands(program, exit);
   return program;
 }
 

@@ -4,8 +4,10 @@ import type { Custos } from '../../composition-root.js';
 import { installErrorHandler } from './error-handler.js';
 import { installLedgerGuard } from './ledger-guard.js';
 import { installJsonParser } from './request-context.js';
+import { registerAccessRoutes } from './routes/access.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLedgerRoutes } from './routes/ledger.js';
+import { registerPolicyProposalRoutes } from './routes/policy-proposals.js';
 import { registerRecordRoutes } from './routes/records.js';
 
 /** Options for the HTTP interface. */
@@ -44,6 +46,8 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
   installLedgerGuard(app, custos);
   registerLedgerRoutes(app, custos);
   registerRecordRoutes(app, custos);
+  registerAccessRoutes(app, custos);
+  registerPolicyProposalRoutes(app, custos);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   options.extraRoutes?.(app);
   await app.ready();

@@ -230,6 +230,12 @@ export class PolicyGovernance {
     last: number,
   ): Promise<WhatIfReport & { proposalId: string }> {
     const p = await this.get(principal, id);
+    // A replay shows who accessed what: only those the active policy lets read the ledger run one.
+    if (!this.authorizer.decideLedger(principal, 'audit').allow)
+      throw new CustosError(
+        'NOT_PERMITTED',
+        'what-if replays the ledger: it needs the readLedger permission',
+      );
     const authorizer = new Authorizer(this.ctx.config, new CedarEngine(this.load(p.files)));
     const cache = new Map<string, boolean>();
     const breakGlass = async (grantId: string): Promise<boolean> => {

@@ -6,8 +6,9 @@ import { loadPolicies } from '../../../services/policy/policy-set.js';
 import { runPolicyTests } from '../../../services/policy/policy-test.js';
 import { EXIT, resolveConfigPath } from '../context.js';
 import type { ExitBox } from '../main.js';
+import { registerPolicyGovernanceCommands } from './policy-governance.js';
 
-/** `custos policy validate|test`. */
+/** `custos policy validate|test` and the governed changes (`propose|approve|what-if|activate|…`). */
 export function registerPolicyCommands(program: Command, exit: ExitBox): void {
   const policy = program.command('policy').description('Cedar policies');
   policy
@@ -43,4 +44,5 @@ export function registerPolicyCommands(program: Command, exit: ExitBox): void {
       process.stdout.write(`${results.length - failed} as expected, ${failed} differed\n`);
       exit.code = failed === 0 ? EXIT.ok : EXIT.failure;
     });
+  registerPolicyGovernanceCommands(policy);
 }
