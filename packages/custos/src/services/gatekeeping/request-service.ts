@@ -85,6 +85,17 @@ export class RequestService {
     return r;
   }
 
+  /**
+   * A request to decide on. Unlike `get`, it does not hide requests the caller may not see: ids
+   * are 128-bit random, and an outsider's attempt should say NOT_AN_APPROVER, not "not found".
+   */
+  private async find(principal: Principal, id: string): Promise<StoredRequest> {
+    refuseParent(principal);
+    const r = await this.ctx.store.getRequest(id);
+    if (!r) throw new CustosError('REQUEST_NOT_FOUND', 'no such request');
+    return r;
+  }
+
   private visible(p: Principal, r: StoredRequest): boolean {
     return (
       p.orgKind === 'custodian' ||
@@ -152,7 +163,7 @@ export class RequestService {
 
   /** Approves a request; the approval that completes the quorum issues the grant. */
   async approve(principal: Principal, id: string, note: string | undefined): Promise<RequestView> {
-    const r = await this.get(principal, id);
+    const r = await this.find(principal, id);
     await this.pending(r);
     const kind = this.decider(principal, r);
     const vote: StoredVote = {
@@ -235,7 +246,7 @@ export class RequestService {
 
   /** Denies a request: one eligible approver's denial closes it. */
   async deny(principal: Principal, id: string, reason: string | undefined): Promise<RequestView> {
-    const r = await this.get(principal, id);
+    const r = await this.find(principal, id);
     await this.pending(r);
     const kind = this.decider(principal, r);
     const note = text(reason, 1000, 'reason');
