@@ -162,7 +162,10 @@ describe('break-glass: alerted at once, reviewed by two other custodians, escala
     // One review of two by the deadline: the check escalates, once.
     w.clock.advance(23 * HOUR);
     // The one-hour grant expired long ago: its expiry is recorded now; the review is not due yet.
-    expect(await w.custos.gatekeeping.checkOverdue()).toMatchObject({ escalated: [], expired: [view.grant.id] });
+    expect(await w.custos.gatekeeping.checkOverdue()).toMatchObject({
+      escalated: [],
+      expired: [view.grant.id],
+    });
     w.clock.advance(HOUR);
     await w.retoken();
     const t1 = Date.now();

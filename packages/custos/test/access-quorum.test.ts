@@ -15,7 +15,7 @@ const PROFILE = (s: string) => `/v1/subjects/${s}/collections/profiles/records/p
 
 async function post(w: GatekeepingWorld, url: string, who: string, payload: object = {}) {
   const r = await w.app.inject({ method: 'POST', url, headers: as(w, who), payload });
-  return { status: r.statusCode, body: r.json() as View & { code: string } };
+  return { status: r.statusCode, body: r.json() as View & { code: string; status?: string } };
 }
 
 describe('quorum: bulk requests, self-approval, double approval, outsiders', () => {
