@@ -66,6 +66,9 @@ const grantCase = fc
     };
   });
 
+/** One generated case. */
+type GrantCase = typeof grantCase extends fc.Arbitrary<infer T> ? T : never;
+
 async function parentWorld(mode: 'autonomous' | 'supervised'): Promise<GatekeepingWorld> {
   const w = await gatekeepingWorld(5, {
     mutate: (c) => {
@@ -84,7 +87,7 @@ async function parentWorld(mode: 'autonomous' | 'supervised'): Promise<Gatekeepi
 let seq = 0;
 
 /** Puts a grant straight into the access store, bypassing every gatekeeping check. */
-async function plantGrant(w: GatekeepingWorld, g: fc.Infer<typeof grantCase>): Promise<StoredGrant> {
+async function plantGrant(w: GatekeepingWorld, g: GrantCase): Promise<StoredGrant> {
   const now = w.clock.now();
   const p = w.custos.config.principals.find((x) => x.id === g.grantee);
   const grantee = { id: g.grantee, org: p?.org ?? 'parent', orgKind: 'parent' as const };
