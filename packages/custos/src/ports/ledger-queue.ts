@@ -51,7 +51,7 @@ export interface SequencerSession {
    * if a listed entry already has an index.
    */
   commit(batch: LedgerBatch, sequenced: readonly SequencedEntry[]): Promise<void>;
-  /** Deletes queue rows sequenced more than `ageMs` ago; resolves with how many. */
+  /** Forgets the indexes of queue entries sequenced more than `ageMs` ago; resolves with how many. */
   prune(ageMs: number): Promise<number>;
   /** Ends the session (and with it the lock). */
   release(): Promise<void>;

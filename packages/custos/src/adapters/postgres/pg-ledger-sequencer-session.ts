@@ -22,6 +22,7 @@ const KEEPALIVE = [
 /** Statements of the queue, for one schema. */
 export function queueSql(schema: string, tables: string) {
   const q = `${tables}.ledger_queue`;
+  const done = `${tables}.ledger_sequenced`;
   return {
     lock: namedStatement('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok'),
     lockName: `custos:ledger:${schema}`,
@@ -29,16 +30,19 @@ export function queueSql(schema: string, tables: string) {
         INSERT INTO ${q} (ord, entry) SELECT o, e FROM unnest($1::bytea[]) WITH ORDINALITY AS t(e, o)
         RETURNING id, ord)
       SELECT ins.id, ins.ord FROM ins, (SELECT pg_notify($2, '')) AS n`),
-    lookup: namedStatement(
-      `SELECT id, seq_index FROM ${q} WHERE id = ANY($1::bigint[]) AND seq_index IS NOT NULL`,
-    ),
-    pending: namedStatement(`SELECT id, entry FROM ${q} WHERE seq_index IS NULL ORDER BY id LIMIT $1`),
-    /** Only rows without an index: the row count proves each gets exactly one. */
-    assign: namedStatement(`UPDATE ${q} SET seq_index = m.idx, sequenced_at = now()
-      FROM unnest($1::bigint[], $2::bigint[]) AS m(id, idx) WHERE ${q}.id = m.id AND ${q}.seq_index IS NULL`),
+    lookup: namedStatement(`SELECT id, seq_index FROM ${done} WHERE id = ANY($1::bigint[])`),
+    pending: namedStatement(`SELECT id, entry FROM ${q} ORDER BY id LIMIT $1`),
+    /**
+     * Moves queue rows to their index: only rows still queued are deleted, so the row count proves
+     * each got exactly one (and `seq_index` is unique besides).
+     */
+    assign: namedStatement(`WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS t(id, idx)),
+        gone AS (DELETE FROM ${q} USING m WHERE ${q}.id = m.id RETURNING ${q}.id)
+      INSERT INTO ${done} (id, seq_index) SELECT m.id, m.idx FROM m JOIN gone ON gone.id = m.id`),
     notify: namedStatement('SELECT pg_notify($1, $2)'),
-    prune: namedStatement(`DELETE FROM ${q} WHERE seq_index IS NOT NULL
-      AND sequenced_at < now() - make_interval(secs => $1::double precision / 1000)`),
+    prune: namedStatement(
+      `DELETE FROM ${done} WHERE sequenced_at < now() - make_interval(secs => $1::double precision / 1000)`,
+    ),
   };
 }
 

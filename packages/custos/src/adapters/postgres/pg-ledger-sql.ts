@@ -11,7 +11,8 @@ import type { PgQueryable } from './pg-types.js';
  * in pieces that never cross a 256-item boundary, one row per full tile; the tree state in one row
  * (created empty, so a writer can lock it); the no-fork checkpoint history. Plus the queue of the
  * multi-instance mode (docs/deployment.md): entries written by any instance, each mapped to exactly
- * one tree index by the sequencer in the transaction that appends it (`seq_index`, unique).
+ * one tree index by the sequencer in the transaction that appends it: the queue row is deleted and a
+ * narrow `ledger_sequenced (id, seq_index unique)` row takes its place, which waiters look up.
  */
 export const LEDGER_MIGRATIONS: readonly PgMigration[] = [
   (s) => `CREATE TABLE ${s}.ledger_entries (
@@ -41,11 +42,13 @@ export const LEDGER_MIGRATIONS: readonly PgMigration[] = [
      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      ord integer NOT NULL,
      entry bytea NOT NULL,
-     enqueued_at timestamptz NOT NULL DEFAULT now(),
-     seq_index bigint UNIQUE,
-     sequenced_at timestamptz
+     enqueued_at timestamptz NOT NULL DEFAULT now()
    );
-   CREATE INDEX ledger_queue_pending ON ${s}.ledger_queue (id) WHERE seq_index IS NULL;`,
+   CREATE TABLE ${s}.ledger_sequenced (
+     id bigint PRIMARY KEY,
+     seq_index bigint NOT NULL UNIQUE,
+     sequenced_at timestamptz NOT NULL DEFAULT now()
+   );`,
 ];
 
 /** The ledger statements for one schema (named: prepared once per connection). */
