@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type {
   AccessStore,
   GrantMark,
@@ -21,6 +22,8 @@ import {
   requestDoc,
 } from '../access-store-rows.js';
 import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
+
+type Statement = Database.Statement<unknown[]>;
 
 const MIGRATIONS = [
   `CREATE TABLE access_requests (
@@ -60,33 +63,41 @@ const MARK_COLUMN: Record<GrantMark, string> = {
 export class SqliteAccessStore implements AccessStore {
   private readonly db: SqliteDatabase;
 
+  private readonly statements = new Map<string, Statement>();
+
   constructor(path: string) {
     this.db = openSqlite(path, { synchronous: 'FULL' });
     migrateSqlite(this.db, 'access', MIGRATIONS);
   }
 
+  /** A prepared statement, compiled once (the grant lookup runs on every gateway request). */
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
   async createRequest(r: StoredRequest): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO access_requests (id, requester, state, created_at, decided_at, decided_by, decision_note, doc)
+    this.stmt(
+      `INSERT INTO access_requests (id, requester, state, created_at, decided_at, decided_by, decision_note, doc)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.id,
-        r.requester.id,
-        r.state,
-        r.createdAt,
-        r.decidedAt ?? null,
-        r.decidedBy ?? null,
-        r.decisionNote ?? null,
-        requestDoc(r),
-      );
+    ).run(
+      r.id,
+      r.requester.id,
+      r.state,
+      r.createdAt,
+      r.decidedAt ?? null,
+      r.decidedBy ?? null,
+      r.decisionNote ?? null,
+      requestDoc(r),
+    );
   }
 
   async getRequest(id: string): Promise<StoredRequest | undefined> {
-    const row = this.db.prepare('SELECT * FROM access_requests WHERE id = ?').get(id) as
-      | RequestRow
-      | undefined;
+    const row = this.stmt('SELECT * FROM access_requests WHERE id = ?').get(id) as RequestRow | undefined;
     return row ? fromRequestRow(row) : undefined;
   }
 
@@ -103,7 +114,7 @@ export class SqliteAccessStore implements AccessStore {
     add('created_at < ?', q.createdBefore);
     const sql = `SELECT * FROM access_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as RequestRow[]).map(fromRequestRow);
+    return (this.stmt(sql).all(...args, q.limit) as RequestRow[]).map(fromRequestRow);
   }
 
   async closeRequest(
@@ -113,63 +124,57 @@ export class SqliteAccessStore implements AccessStore {
     by: string | undefined,
     note: string | undefined,
   ): Promise<boolean> {
-    const r = this.db
-      .prepare(
-        `UPDATE access_requests SET state = ?, decided_at = ?, decided_by = ?, decision_note = ?
+    const r = this.stmt(
+      `UPDATE access_requests SET state = ?, decided_at = ?, decided_by = ?, decision_note = ?
          WHERE id = ? AND state = 'pending'`,
-      )
-      .run(state, at, by ?? null, note ?? null, id);
+    ).run(state, at, by ?? null, note ?? null, id);
     return r.changes > 0;
   }
 
   async addVote(v: StoredVote): Promise<boolean> {
-    const r = this.db
-      .prepare('INSERT INTO access_votes (target, voter, at, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(v.target, v.voter.id, v.at, JSON.stringify(v));
+    const r = this.stmt(
+      'INSERT INTO access_votes (target, voter, at, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(v.target, v.voter.id, v.at, JSON.stringify(v));
     return r.changes > 0;
   }
 
   async removeVote(target: string, voterId: string): Promise<void> {
-    this.db.prepare('DELETE FROM access_votes WHERE target = ? AND voter = ?').run(target, voterId);
+    this.stmt('DELETE FROM access_votes WHERE target = ? AND voter = ?').run(target, voterId);
   }
 
   async votes(target: string): Promise<StoredVote[]> {
-    const rows = this.db
-      .prepare('SELECT doc FROM access_votes WHERE target = ? ORDER BY at, voter')
-      .all(target) as { doc: string }[];
+    const rows = this.stmt('SELECT doc FROM access_votes WHERE target = ? ORDER BY at, voter').all(
+      target,
+    ) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as StoredVote);
   }
 
   async issueGrant(g: StoredGrant): Promise<boolean> {
     return this.db.transaction(() => {
-      const moved = this.db
-        .prepare(
-          `UPDATE access_requests SET state = 'approved', decided_at = ? WHERE id = ? AND state = 'pending'`,
-        )
-        .run(g.issuedAt, g.requestId);
+      const moved = this.stmt(
+        `UPDATE access_requests SET state = 'approved', decided_at = ? WHERE id = ? AND state = 'pending'`,
+      ).run(g.issuedAt, g.requestId);
       if (moved.changes === 0) return false;
-      this.db
-        .prepare(
-          `INSERT INTO access_grants (id, request_id, grantee, break_glass, issued_at, expires_at,
+      this.stmt(
+        `INSERT INTO access_grants (id, request_id, grantee, break_glass, issued_at, expires_at,
              revoked_at, revoked_by, revoke_reason, expiry_recorded_at, review_due_at, reviewed_at, escalated_at, doc)
            VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?, NULL, NULL, ?)`,
-        )
-        .run(
-          g.id,
-          g.requestId,
-          g.grantee.id,
-          g.breakGlass ? 1 : 0,
-          g.issuedAt,
-          g.expiresAt,
-          g.reviewDueAt ?? null,
-          grantDoc(g),
-        );
+      ).run(
+        g.id,
+        g.requestId,
+        g.grantee.id,
+        g.breakGlass ? 1 : 0,
+        g.issuedAt,
+        g.expiresAt,
+        g.reviewDueAt ?? null,
+        grantDoc(g),
+      );
       return true;
     })();
   }
 
   private grantWhere(where: string, ...args: (string | number)[]): StoredGrant[] {
-    const rows = this.db.prepare(`SELECT * FROM access_grants WHERE ${where}`).all(...args) as GrantRow[];
+    const rows = this.stmt(`SELECT * FROM access_grants WHERE ${where}`).all(...args) as GrantRow[];
     return rows.map(fromGrantRow);
   }
 
@@ -191,19 +196,15 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   async revokeGrant(id: string, at: number, by: string, reason: string): Promise<boolean> {
-    const r = this.db
-      .prepare(
-        'UPDATE access_grants SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
-      )
-      .run(at, by, reason, id);
+    const r = this.stmt(
+      'UPDATE access_grants SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
+    ).run(at, by, reason, id);
     return r.changes > 0;
   }
 
   async markGrant(id: string, mark: GrantMark, at: number): Promise<boolean> {
     const col = MARK_COLUMN[mark];
-    const r = this.db
-      .prepare(`UPDATE access_grants SET ${col} = ? WHERE id = ? AND ${col} IS NULL`)
-      .run(at, id);
+    const r = this.stmt(`UPDATE access_grants SET ${col} = ? WHERE id = ? AND ${col} IS NULL`).run(at, id);
     return r.changes > 0;
   }
 
@@ -218,31 +219,23 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   async createProposal(p: StoredProposal): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO policy_proposals (id, state, created_at, decided_at, decided_by, doc) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(p.id, p.state, p.createdAt, p.decidedAt ?? null, p.decidedBy ?? null, proposalDoc(p));
+    this.stmt(
+      'INSERT INTO policy_proposals (id, state, created_at, decided_at, decided_by, doc) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(p.id, p.state, p.createdAt, p.decidedAt ?? null, p.decidedBy ?? null, proposalDoc(p));
   }
 
   async getProposal(id: string): Promise<StoredProposal | undefined> {
-    const row = this.db.prepare('SELECT * FROM policy_proposals WHERE id = ?').get(id) as
-      | ProposalRow
-      | undefined;
+    const row = this.stmt('SELECT * FROM policy_proposals WHERE id = ?').get(id) as ProposalRow | undefined;
     return row ? fromProposalRow(row) : undefined;
   }
 
   async listProposals(state: ProposalState | undefined, limit: number): Promise<StoredProposal[]> {
     const rows = (
       state === undefined
-        ? this.db
-            .prepare('SELECT * FROM policy_proposals ORDER BY created_at DESC, id DESC LIMIT ?')
-            .all(limit)
-        : this.db
-            .prepare(
-              'SELECT * FROM policy_proposals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
-            )
-            .all(state, limit)
+        ? this.stmt('SELECT * FROM policy_proposals ORDER BY created_at DESC, id DESC LIMIT ?').all(limit)
+        : this.stmt(
+            'SELECT * FROM policy_proposals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+          ).all(state, limit)
     ) as ProposalRow[];
     return rows.map(fromProposalRow);
   }
@@ -255,40 +248,32 @@ export class SqliteAccessStore implements AccessStore {
     by: string,
   ): Promise<boolean> {
     if (from.length === 0) return false;
-    const r = this.db
-      .prepare(
-        `UPDATE policy_proposals SET state = ?, decided_at = ?, decided_by = ?
+    const r = this.stmt(
+      `UPDATE policy_proposals SET state = ?, decided_at = ?, decided_by = ?
          WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
-      )
-      .run(to, at, by, id, ...from);
+    ).run(to, at, by, id, ...from);
     return r.changes > 0;
   }
 
   async activatePolicySet(set: StoredPolicySet): Promise<boolean> {
     return this.db.transaction(() => {
-      const moved = this.db
-        .prepare(
-          `UPDATE policy_proposals SET state = 'active', decided_at = ?, decided_by = ? WHERE id = ? AND state = 'approved'`,
-        )
-        .run(set.activatedAt, set.activatedBy, set.proposalId);
+      const moved = this.stmt(
+        `UPDATE policy_proposals SET state = 'active', decided_at = ?, decided_by = ? WHERE id = ? AND state = 'approved'`,
+      ).run(set.activatedAt, set.activatedBy, set.proposalId);
       if (moved.changes === 0) return false;
-      this.db
-        .prepare(
-          `UPDATE policy_proposals SET state = 'superseded', decided_at = ?, decided_by = ?
+      this.stmt(
+        `UPDATE policy_proposals SET state = 'superseded', decided_at = ?, decided_by = ?
            WHERE state IN ('active', 'approved', 'pending') AND id <> ?`,
-        )
-        .run(set.activatedAt, set.activatedBy, set.proposalId);
-      this.db
-        .prepare(
-          'INSERT INTO policy_sets (version, proposal_id, activated_at, activated_by, files) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(set.version, set.proposalId, set.activatedAt, set.activatedBy, JSON.stringify(set.files));
+      ).run(set.activatedAt, set.activatedBy, set.proposalId);
+      this.stmt(
+        'INSERT INTO policy_sets (version, proposal_id, activated_at, activated_by, files) VALUES (?, ?, ?, ?, ?)',
+      ).run(set.version, set.proposalId, set.activatedAt, set.activatedBy, JSON.stringify(set.files));
       return true;
     })();
   }
 
   async activePolicySet(): Promise<StoredPolicySet | undefined> {
-    const row = this.db.prepare('SELECT * FROM policy_sets ORDER BY seq DESC LIMIT 1').get() as
+    const row = this.stmt('SELECT * FROM policy_sets ORDER BY seq DESC LIMIT 1').get() as
       | { version: string; proposal_id: string; activated_at: number; activated_by: string; files: string }
       | undefined;
     if (!row) return undefined;

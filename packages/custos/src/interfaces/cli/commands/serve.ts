@@ -24,7 +24,9 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
     .action(async (opts: { config?: string; demo: boolean; port?: number; host?: string; log: boolean }) => {
       const configPath = opts.demo ? ensureDemoWorld().path : resolveConfigPath(opts.config);
       const config = loadConfigFile(configPath);
-      const custos = await createCustos(config);
+      const custos = await createCustos(config, {
+        onAlertFailure: (sink, type) => process.stderr.write(`alert ${type} not delivered to ${sink}\n`),
+      });
       if (opts.demo && (await custos.subjectStore.count()) === 0) {
         const r = await seedDemo(custos, 50);
         process.stdout.write(`seeded demo world: ${r.subjects} subjects, ${r.records} records\n`);
@@ -36,6 +38,10 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
       );
       const cp = await custos.ledger.checkpoint();
       const app = await createServer(custos, { logger: opts.log });
+      // Expiries and overdue break-glass reviews (docs/gatekeeping.md), on governance.breakGlass.checkIntervalSec.
+      custos.gatekeeping.startTimer((err) =>
+        process.stderr.write(`gatekeeping check failed: ${(err as Error).message ?? String(err)}\n`),
+      );
       const address = await app.listen({
         host: opts.host ?? config.server.host,
         port: opts.port ?? config.server.port,
