@@ -21,7 +21,6 @@ describe('custos access and custos policy (governed changes) from the CLI', () =
     const isJson = r.code === 0 && (out.startsWith('{') || out.startsWith('['));
     return { ...r, json: isJson ? JSON.parse(out) : undefined };
   };
-  };
 
   it('request, show, approve, list and revoke, acting as declared principals', async () => {
     const req = await cli(
