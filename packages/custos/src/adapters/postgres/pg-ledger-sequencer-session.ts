@@ -32,14 +32,6 @@ export function queueSql(schema: string, tables: string) {
       SELECT ins.id, ins.ord FROM ins, (SELECT pg_notify($2, '')) AS n`),
     lookup: namedStatement(`SELECT id, seq_index FROM ${done} WHERE id = ANY($1::bigint[])`),
     pending: namedStatement(`SELECT id, entry FROM ${q} ORDER BY id LIMIT $1`),
-    /**
-     * Moves queue rows to their index: only rows still queued are deleted, so the row count proves
-     * each got exactly one (and `seq_index` is unique besides).
-     */
-    assign: namedStatement(`WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS t(id, idx)),
-        gone AS (DELETE FROM ${q} USING m WHERE ${q}.id = m.id RETURNING ${q}.id)
-      INSERT INTO ${done} (id, seq_index) SELECT m.id, m.idx FROM m JOIN gone ON gone.id = m.id`),
-    notify: namedStatement('SELECT pg_notify($1, $2)'),
     prune: namedStatement(
       `DELETE FROM ${done} WHERE sequenced_at < now() - make_interval(secs => $1::double precision / 1000)`,
     ),
@@ -143,17 +135,11 @@ export class PgSequencerSession implements SequencerSession {
   commit(batch: LedgerBatch, sequenced: readonly SequencedEntry[]): Promise<void> {
     return this.run('commit a batch', async () => {
       await this.client.query('BEGIN');
-      await writeLedgerBatch(this.client, this.sql, batch);
-      if (sequenced.length > 0) {
-        const assigned = await this.client.query(this.qsql.assign, [
-          sequenced.map((s) => s.id),
-          sequenced.map((s) => s.index),
-        ]);
-        if (assigned.rowCount !== sequenced.length) {
-          throw new CustosError('LEDGER_UNAVAILABLE', 'a queued ledger entry was already sequenced');
-        }
-      }
-      await this.client.query(this.qsql.notify, [this.channels.sequenced, String(batch.tree.size)]);
+      await writeLedgerBatch(this.client, this.sql, batch, {
+        ids: sequenced.map((q) => q.id),
+        indexes: sequenced.map((q) => q.index),
+        channel: this.channels.sequenced,
+      });
       await this.client.query('COMMIT');
     });
   }

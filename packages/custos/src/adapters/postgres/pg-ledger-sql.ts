@@ -1,6 +1,6 @@
 import { CustosError } from '../../domain/errors.js';
 import type { LedgerBatch } from '../../ports/ledger-store.js';
-import { entryPieces, hashPieces, LEDGER_CHUNK, type LedgerPiece } from './pg-ledger-pieces.js';
+import { entryPieces, hashPieces, LEDGER_CHUNK } from './pg-ledger-pieces.js';
 import type { PgMigration } from './pg-migrate.js';
 import { quoteIdent } from './pg-migrate.js';
 import { namedStatement } from './pg-statement.js';
@@ -51,6 +51,15 @@ export const LEDGER_MIGRATIONS: readonly PgMigration[] = [
    );`,
 ];
 
+/** The common table expressions of a batch write: tree move (t), entry pieces, hash pieces. */
+function appendCte(s: string): string {
+  return `WITH t AS (UPDATE ${s}.ledger_tree SET size = $1, frontier = $2 WHERE id = 1 AND size = $3 RETURNING 1),
+    e AS (INSERT INTO ${s}.ledger_entries (first, count, data)
+      SELECT * FROM unnest($4::bigint[], $5::integer[], $6::bytea[]) WHERE EXISTS (SELECT 1 FROM t)),
+    h AS (INSERT INTO ${s}.ledger_hashes (level, first, data)
+      SELECT * FROM unnest($7::integer[], $8::bigint[], $9::bytea[]) WHERE EXISTS (SELECT 1 FROM t))`;
+}
+
 /** The ledger statements for one schema (named: prepared once per connection). */
 export type LedgerSql = ReturnType<typeof ledgerSql>;
 
@@ -63,19 +72,28 @@ export function ledgerSql(schema: string) {
   const agg = `coalesce(string_agg(data, ''::bytea ORDER BY first), ''::bytea)`;
   return {
     tree: namedStatement(`SELECT size, frontier FROM ${s}.ledger_tree WHERE id = 1`),
-    /** Moves the tree from size $3 only: the atomic check that a batch starts at the stored size. */
-    setTree: namedStatement(
-      `UPDATE ${s}.ledger_tree SET size = $1, frontier = $2 WHERE id = 1 AND size = $3`,
-    ),
     lockTree: namedStatement(`SELECT size FROM ${s}.ledger_tree WHERE id = 1 FOR UPDATE`),
-    putEntries: namedStatement(`INSERT INTO ${e} (first, count, data)
-      SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bytea[])`),
+    /**
+     * A batch's tree move and its new pieces in one statement. The tree moves only from size $3:
+     * the atomic check that the batch starts at the stored size; the inserts run only if it moved.
+     */
+    append: namedStatement(`${appendCte(s)} SELECT (SELECT count(*) FROM t)::integer AS moved`),
+    /**
+     * The same, plus the move of queued entries ($10 ids) to their indexes ($11): only rows still
+     * queued are deleted, so `assigned` proves each got exactly one; and a NOTIFY ($12, $13).
+     */
+    appendQueued: namedStatement(`${appendCte(s)},
+        m AS (SELECT * FROM unnest($10::bigint[], $11::bigint[]) AS u(id, idx)),
+        gone AS (DELETE FROM ${s}.ledger_queue q USING m WHERE q.id = m.id AND EXISTS (SELECT 1 FROM t)
+          RETURNING q.id),
+        done AS (INSERT INTO ${s}.ledger_sequenced (id, seq_index)
+          SELECT m.id, m.idx FROM m JOIN gone ON gone.id = m.id RETURNING 1)
+      SELECT (SELECT count(*) FROM t)::integer AS moved, (SELECT count(*) FROM done)::integer AS assigned,
+        pg_notify($12, $13)`),
     /** Replaces a chunk's earlier pieces and the new last piece ($4, at $2) by one row at $1. */
     mergeEntries:
       namedStatement(`WITH gone AS (DELETE FROM ${e} WHERE first >= $1 AND first < $2 RETURNING first, data)
       INSERT INTO ${e} (first, count, data) SELECT $1, ${LEDGER_CHUNK}, ${agg} || $3::bytea FROM gone`),
-    putHashes: namedStatement(`INSERT INTO ${h} (level, first, data)
-      SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])`),
     mergeHashes:
       namedStatement(`WITH gone AS (DELETE FROM ${h} WHERE level = $1 AND first >= $2 AND first < $3
         RETURNING first, data)
@@ -98,49 +116,63 @@ export function ledgerSql(schema: string) {
   };
 }
 
-const columns = (pieces: readonly LedgerPiece[]): unknown[] => [
-  pieces.map((p) => p.first),
-  pieces.map((p) => p.count),
-  pieces.map((p) => p.data),
-];
+/** Queued entries a sequencer's batch places, and the channel to notify their waiters on. */
+export interface QueuedPlacement {
+  readonly ids: readonly number[];
+  readonly indexes: readonly number[];
+  readonly channel: string;
+}
 
 /**
- * Writes one batch inside the caller's transaction. The tree row moves first, only from the
- * batch's `firstIndex`: that locks it, so a concurrent writer waits, then finds the size moved and
- * fails; nothing is written unless the batch starts at the stored size.
+ * Writes one batch inside the caller's transaction: one statement for the tree move and every new
+ * piece (and, for a sequencer, the queue rows' indexes), then one per tile the batch completes.
+ * Nothing is written unless the batch starts at the stored size: the tree row's update locks it, so
+ * a concurrent writer waits, then finds the size moved and fails.
  */
-export async function writeLedgerBatch(tx: PgQueryable, sql: LedgerSql, batch: LedgerBatch): Promise<void> {
+export async function writeLedgerBatch(
+  tx: PgQueryable,
+  sql: LedgerSql,
+  batch: LedgerBatch,
+  queued?: QueuedPlacement,
+): Promise<void> {
   // Encode before any statement: an entry too long for a bundle fails here, with nothing sent.
   const entries = entryPieces(batch.firstIndex, batch.entries);
-  const hashes = batch.levels.map((level, l) => hashPieces(Math.floor(batch.firstIndex / 2 ** l), level));
-  const moved = await tx.query(sql.setTree, [
+  const hashes = batch.levels.flatMap((level, l) =>
+    hashPieces(Math.floor(batch.firstIndex / 2 ** l), level).map((p) => ({ ...p, level: l })),
+  );
+  const plain = entries.filter((p) => p.mergeFrom === undefined);
+  const plainHashes = hashes.filter((p) => p.mergeFrom === undefined);
+  const params: unknown[] = [
     batch.tree.size,
     Buffer.concat(batch.tree.frontier),
     batch.firstIndex,
-  ]);
-  if (moved.rowCount !== 1) {
+    plain.map((p) => p.first),
+    plain.map((p) => p.count),
+    plain.map((p) => p.data),
+    plainHashes.map((p) => p.level),
+    plainHashes.map((p) => p.first),
+    plainHashes.map((p) => p.data),
+  ];
+  const { rows } =
+    queued === undefined
+      ? await tx.query<{ moved: number; assigned?: number }>(sql.append, params)
+      : await tx.query<{ moved: number; assigned?: number }>(sql.appendQueued, [
+          ...params,
+          queued.ids,
+          queued.indexes,
+          queued.channel,
+          String(batch.tree.size),
+        ]);
+  const row = rows[0];
+  if (row?.moved !== 1)
     throw new CustosError('LEDGER_UNAVAILABLE', 'ledger size changed underneath this writer');
+  if (queued !== undefined && row.assigned !== queued.ids.length) {
+    throw new CustosError('LEDGER_UNAVAILABLE', 'a queued ledger entry was already sequenced');
   }
-  const plain = entries.filter((p) => p.mergeFrom === undefined);
-  if (plain.length > 0) await tx.query(sql.putEntries, columns(plain));
   for (const p of entries) {
     if (p.mergeFrom !== undefined) await tx.query(sql.mergeEntries, [p.mergeFrom, p.first, p.data]);
   }
-  const levels: number[] = [];
-  const plainHashes: LedgerPiece[] = [];
-  hashes.forEach((pieces, level) => {
-    for (const p of pieces) {
-      if (p.mergeFrom !== undefined) continue;
-      levels.push(level);
-      plainHashes.push(p);
-    }
-  });
-  if (plainHashes.length > 0) {
-    await tx.query(sql.putHashes, [levels, plainHashes.map((p) => p.first), plainHashes.map((p) => p.data)]);
-  }
-  for (const [level, pieces] of hashes.entries()) {
-    for (const p of pieces) {
-      if (p.mergeFrom !== undefined) await tx.query(sql.mergeHashes, [level, p.mergeFrom, p.first, p.data]);
-    }
+  for (const p of hashes) {
+    if (p.mergeFrom !== undefined) await tx.query(sql.mergeHashes, [p.level, p.mergeFrom, p.first, p.data]);
   }
 }
