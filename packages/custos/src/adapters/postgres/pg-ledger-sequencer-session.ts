@@ -84,7 +84,11 @@ export class PgSequencerSession implements SequencerSession {
     channels: QueueChannels,
   ): Promise<PgSequencerSession | undefined> {
     try {
-      for (const statement of KEEPALIVE) await client.query(statement);
+      for (const statement of KEEPALIVE) {
+        // A server or proxy without one of these settings still gets a sequencer; only the bound
+        // on noticing a vanished host is then the operating system's.
+        await client.query(statement).catch(() => undefined);
+      }
       const { rows } = await client.query<{ ok: boolean }>(qsql.lock, [qsql.lockName]);
       if (rows[0]?.ok !== true) {
         await client.end().catch(() => {});
