@@ -128,7 +128,14 @@ export class AccessService {
     facts: AccessFacts,
     action: RecordAction,
     extra?: { site?: string },
-  ): Promise<{ index: number; decision: Decision; category: Category; jurisdiction: string }> {
+  ): Promise<{
+    index: number;
+    decision: Decision;
+    category: Category;
+    jurisdiction: string;
+    /** The deciding grant's field scope, when it has one. */
+    only: ReadonlySet<string> | undefined;
+  }> {
     const { principal, purpose, collection, subject } = facts;
     const spec = this.deps.router.collection(collection);
     const where = await this.jurisdictionOf(subject);
@@ -177,25 +184,32 @@ export class AccessService {
       throw new CustosError('SUBJECT_UNKNOWN', 'unknown subject', { ledgerIndex: index });
     if (where.state === 'erased')
       throw new CustosError('SUBJECT_ERASED', 'subject has been erased', { ledgerIndex: index });
-    return { index, decision, category: spec.category, jurisdiction: where.jurisdiction };
+    // A decision that rests on a field-scoped grant serves (or writes) only those fields.
+    const only = decision.grantId !== undefined && grant?.fields?.length ? new Set(grant.fields) : undefined;
+    return { index, decision, category: spec.category, jurisdiction: where.jurisdiction, only };
   }
 
-  private serve(facts: AccessFacts, id: string, fields: RecordFields): ServedRecord {
+  private serve(
+    facts: AccessFacts,
+    id: string,
+    fields: RecordFields,
+    only?: ReadonlySet<string>,
+  ): ServedRecord {
     const plan = this.deps.masker.plan(facts.principal, facts.purpose, facts.collection);
     return {
       subject: facts.subject,
       collection: facts.collection,
       id,
-      fields: this.deps.masker.apply(plan, fields),
+      fields: this.deps.masker.apply(plan, fields, only),
     };
   }
 
   /** Reads one record: authorize, log, fetch, decrypt, mask. */
   async read(facts: AccessFacts, id: string): Promise<Receipted<ServedRecord>> {
-    const { index } = await this.authorize(facts, 'read');
+    const { index, only } = await this.authorize(facts, 'read');
     try {
       const rec = await this.deps.records.get(facts.subject, facts.collection, id);
-      return { value: this.serve(facts, id, rec.fields), ledgerIndex: index };
+      return { value: this.serve(facts, id, rec.fields, only), ledgerIndex: index };
     } catch (err) {
       throw withIndex(err, index);
     }
@@ -208,7 +222,13 @@ export class AccessService {
     fields: RecordFields,
   ): Promise<Receipted<{ id: string; site: string }>> {
     const recordId = id ?? randomUUID();
-    const { index } = await this.authorize(facts, 'write');
+    const { index, only } = await this.authorize(facts, 'write');
+    if (only && Object.keys(fields).some((f) => !only.has(f))) {
+      throw new CustosError('ACCESS_DENIED', 'the grant does not cover every field written', {
+        ledgerIndex: index,
+        reasons: ['grant-field-scope'],
+      });
+    }
     try {
       const receipt = await this.deps.records.put(facts.subject, facts.collection, recordId, fields);
       return { value: { id: recordId, site: receipt.site }, ledgerIndex: index };

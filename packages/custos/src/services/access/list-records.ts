@@ -124,6 +124,8 @@ export async function listAccessible(
   const limit = query.limit;
   const served: ServedRecord[] = [];
   const plan = masker.plan(principal, purpose, collection);
+  const usedGrant = allowed.some((x) => x.d.grantId !== undefined);
+  const only = usedGrant && grant?.fields?.length ? new Set(grant.fields) : undefined;
   let next: Cursor | undefined;
   let s = cursor?.s ?? 0;
   let after = cursor ? { subject: cursor.subject, id: cursor.id } : undefined;
@@ -145,7 +147,7 @@ export async function listAccessible(
       const owner = owners.get(r.subject);
       if (!owner || owner.erasedAt !== undefined || !allowedSet.has(owner.jurisdiction)) continue;
       const plain = await svc.deps.records.openStored(r);
-      served.push({ subject: r.subject, collection, id: r.id, fields: masker.apply(plan, plain) });
+      served.push({ subject: r.subject, collection, id: r.id, fields: masker.apply(plan, plain, only) });
     }
     const last = page[page.length - 1];
     after = last ? { subject: last.subject, id: last.id } : undefined;

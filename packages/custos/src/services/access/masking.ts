@@ -47,10 +47,18 @@ export class Masker {
     return plan;
   }
 
-  /** Returns a new object holding only what the plan lets through. Undeclared fields are dropped. */
-  apply(plan: FieldPlan, fields: RecordFields): Record<string, string | number | boolean | null> {
+  /**
+   * Returns a new object holding only what the plan lets through. Undeclared fields are dropped,
+   * and so is every field outside `only` (a grant's field scope) when it is given.
+   */
+  apply(
+    plan: FieldPlan,
+    fields: RecordFields,
+    only?: ReadonlySet<string>,
+  ): Record<string, string | number | boolean | null> {
     const out: Record<string, string | number | boolean | null> = {};
     for (const [name, value] of Object.entries(fields)) {
+      if (only !== undefined && !only.has(name)) continue;
       const how = plan.get(name);
       if (how === undefined || how === 'drop') continue;
       out[name] = how === 'clear' ? value : this.mask(how, value);

@@ -89,7 +89,7 @@ export class GrantService {
       const s = g.scope.subjects;
       const inScope =
         s.kind === 'ids' ? s.ids.includes(subject) : (await this.jurisdictionOf(subject)) === s.jurisdiction;
-      if (inScope) return { id: g.id, collection, breakGlass: g.breakGlass };
+      if (inScope) return { id: g.id, collection, breakGlass: g.breakGlass, fields: g.scope.fields };
     }
     return undefined;
   };

@@ -30,6 +30,8 @@ export interface GrantContext {
   readonly id: string;
   readonly collection: string;
   readonly breakGlass: boolean;
+  /** Fields the grant's scope allows; absent or empty means every field. Enforced by the gateway, not Cedar. */
+  readonly fields?: readonly string[] | undefined;
 }
 
 /** What Cedar decided. Evaluation errors are a deny (fail closed). */
@@ -111,7 +113,14 @@ export class CedarEngine {
       entities.push({ uid: { type: resourceType, id: resource.id }, attrs: {}, parents: [] });
     }
     const ctx: cedar.Context = { purpose: context.purpose };
-    if (context.grant) ctx.grant = { ...context.grant };
+    // Only the schema's Grant attributes go to Cedar; `fields` is enforced by the gateway.
+    if (context.grant) {
+      ctx.grant = {
+        id: context.grant.id,
+        collection: context.grant.collection,
+        breakGlass: context.grant.breakGlass,
+      };
+    }
     const answer = callCedar({
       principal: { type: 'Custos::Principal', id: principal.id },
       action: { type: 'Custos::Action', id: action },
