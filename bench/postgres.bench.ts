@@ -108,19 +108,28 @@ async function gatewayReads(dir: string, prefix: string, opts: BenchOptions, poo
   const key = custos.tokenKey?.privateKey;
   if (!key) throw new Error('embedded key missing');
   const token = await issueToken(config, key, 'operator-app', 3600, Date.now());
-  const seconds = opts.tiny ? 1 : 6;
-  const base = await load(
-    address,
-    us.map((s) => `/bench/raw/${s}`),
-    {},
-    seconds,
-  );
-  const custody = await load(
-    address,
-    us.map((s) => `/v1/subjects/${s}/collections/profiles/records/profile`),
-    { authorization: `Bearer ${token}`, 'custos-purpose': 'service' },
-    seconds,
-  );
+  const seconds = opts.tiny ? 1 : 5;
+  const runs = { base: [] as LoadResult[], custody: [] as LoadResult[] };
+  const rawPaths = us.map((s) => `/bench/raw/${s}`);
+  const custodyPaths = us.map((s) => `/v1/subjects/${s}/collections/profiles/records/profile`);
+  const headers = { authorization: `Bearer ${token}`, 'custos-purpose': 'service' };
+  // Alternate the two loads (twice unless tiny): the machine's other load drifts during a run.
+  for (let round = 0; round < (opts.tiny ? 1 : 2); round++) {
+    runs.base.push(await load(address, rawPaths, {}, seconds));
+    runs.custody.push(await load(address, custodyPaths, headers, seconds));
+  }
+  const avg = (xs: LoadResult[]): LoadResult => {
+    const mean = (k: keyof LoadResult): number => xs.reduce((acc, x) => acc + x[k], 0) / xs.length;
+    return {
+      rps: mean('rps'),
+      p50: mean('p50'),
+      p99: mean('p99'),
+      non2xx: mean('non2xx'),
+      errors: mean('errors'),
+    };
+  };
+  const base = avg(runs.base);
+  const custody = avg(runs.custody);
   // Raw point reads without HTTP: 32 concurrent loops on the same pool.
   let reads = 0;
   const until = performance.now() + seconds * 500;
@@ -230,11 +239,9 @@ export async function run(opts: BenchOptions): Promise<void> {
           ` (failures ${shared.failures}); raw batched inserts (${processes} connection${processes > 1 ? 's' : ''}, ` +
           `${MAX_BATCH} rows per statement) ${fmtRate(raw)}\n`,
       );
-      reportRatio(
-        'postgres',
-        `ledger appends vs raw batched inserts, ${processes} process(es)`,
-        shared.total / raw,
-        0.1,
+      process.stdout.write(
+        `bench postgres: ledger appends with ${processes} gateway process(es) = ` +
+          `${(shared.total / raw).toFixed(2)}x raw batched inserts (reported, no target)\n`,
       );
     }
   } finally {
