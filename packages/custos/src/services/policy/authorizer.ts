@@ -36,7 +36,7 @@ export class Authorizer {
   private readonly classes = new Map<string, RecordClass>();
 
   constructor(
-    private readonly config: CustosConfig,
+    config: CustosConfig,
     private engine: CedarEngine,
   ) {
     for (const j of config.jurisdictions) {
