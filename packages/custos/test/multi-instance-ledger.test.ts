@@ -17,6 +17,7 @@ import {
   createSharedLedger,
   type SharedLedgerHandle,
 } from '../src/services/ledger/sequencer-shared-ledger.js';
+import { buildTreeBatch } from '../src/services/ledger/tree-batch.js';
 import { tempDir } from './helpers.js';
 import { freshSchema, testPool, withPostgres } from './pg-helpers.js';
 
@@ -36,6 +37,17 @@ const SETTINGS = {
   retainMs: 600_000,
 };
 
+const SESSION_OPTIONS = {
+  max: 1,
+  statement_timeout: 5000,
+  query_timeout: 10_000,
+  connectionTimeoutMillis: 5000,
+  idleTimeoutMillis: 30_000,
+  keepAlive: true,
+  application_name: 'custos',
+  ssl: undefined,
+};
+
 async function openInstance(
   url: string,
   schema: string,
@@ -49,17 +61,7 @@ async function openInstance(
     pool,
     schema,
     sql: store.sql,
-    sessions: pgSessionFactory({
-      connectionString: url,
-      max: 1,
-      statement_timeout: 5000,
-      query_timeout: 10_000,
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 30_000,
-      keepAlive: true,
-      application_name: 'custos',
-      ssl: undefined,
-    }),
+    sessions: pgSessionFactory({ connectionString: url, ...SESSION_OPTIONS }),
   });
   const shared = createSharedLedger(queue, { ...SETTINGS, sequence });
   const ledger = await LedgerService.open(store, loadLedgerKeys(keysDir), {
@@ -201,5 +203,55 @@ withPostgres('multi-instance ledger (in one process)', (url) => {
       const stats = instances.map((i) => i.shared.stats());
       expect(stats.reduce((a, s) => a + (s?.terms ?? 0), 0)).toBeGreaterThanOrEqual(4);
     }, 60_000);
+  });
+
+  describe('queue and sequencer session', () => {
+    it('admits one session at a time, and never places a queued entry twice', async () => {
+      const schema = freshSchema('mq');
+      const admin = testPool(url);
+      const opened: { store: PostgresLedgerStore; queue: PostgresLedgerQueue }[] = [];
+      for (let i = 0; i < 2; i++) {
+        const pool = new pg.Pool({ connectionString: url, max: 2 });
+        const store = await PostgresLedgerStore.open({ pool, schema, release: () => pool.end() });
+        const sessions = pgSessionFactory({ connectionString: url, ...SESSION_OPTIONS });
+        opened.push({ store, queue: new PostgresLedgerQueue({ pool, schema, sql: store.sql, sessions }) });
+      }
+      const [a, b] = opened as [(typeof opened)[0], (typeof opened)[0]];
+      try {
+        const entries = [Buffer.from('{"e":1}'), Buffer.from('{"e":2}')];
+        const ids = await b.queue.enqueue(entries);
+        const session = await a.queue.tryAcquire();
+        expect(session).toBeDefined();
+        expect(await b.queue.tryAcquire()).toBeUndefined();
+        const s1 = session as NonNullable<typeof session>;
+        const pending = await s1.pending(10);
+        expect(pending.map((p) => p.id)).toEqual(ids);
+        const tree = await s1.readTree();
+        const built = buildTreeBatch(tree, entries);
+        const placed = ids.map((id, i) => ({ id, index: i }));
+        await s1.commit({ firstIndex: 0, entries, levels: built.levels, tree: built.tree }, placed);
+        expect(await b.queue.lookup(ids)).toEqual(placed);
+        // Placing the same queue rows again, in a batch that would otherwise fit, changes nothing.
+        const again = buildTreeBatch(built.tree, entries);
+        await expect(
+          s1.commit({ firstIndex: 2, entries, levels: again.levels, tree: again.tree }, placed),
+          // The statement's guard (division by zero, SQLSTATE 22012) aborted it as a whole.
+        ).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringContaining('22012') });
+        expect((await a.store.readTree()).size).toBe(2);
+        expect(await a.store.readEntries(0, 10)).toHaveLength(2);
+        // That failure ended the session and released the lock: the other process takes over.
+        await s1.lost;
+        const s2 = await b.queue.tryAcquire();
+        expect(s2).toBeDefined();
+        expect(await s2?.pending(10)).toEqual([]);
+        await s2?.release();
+      } finally {
+        for (const o of opened) {
+          await o.queue.close();
+          await o.store.close();
+        }
+        await admin.dropAndEnd(schema);
+      }
+    });
   });
 });

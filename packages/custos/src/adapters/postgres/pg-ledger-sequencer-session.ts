@@ -3,7 +3,7 @@ import type { QueuedEntry, SequencedEntry, SequencerSession } from '../../ports/
 import type { LedgerBatch, LedgerTreeState } from '../../ports/ledger-store.js';
 import type { PgSessionClient } from './pg-ledger-session.js';
 import type { LedgerSql } from './pg-ledger-sql.js';
-import { writeLedgerBatch } from './pg-ledger-sql.js';
+import { commitLedgerBatch } from './pg-ledger-sql.js';
 import { namedStatement } from './pg-statement.js';
 import { toLedgerError, toTreeState } from './postgres-ledger-store.js';
 
@@ -138,13 +138,11 @@ export class PgSequencerSession implements SequencerSession {
 
   commit(batch: LedgerBatch, sequenced: readonly SequencedEntry[]): Promise<void> {
     return this.run('commit a batch', async () => {
-      await this.client.query('BEGIN');
-      await writeLedgerBatch(this.client, this.sql, batch, {
+      await commitLedgerBatch(this.client, this.sql, batch, {
         ids: sequenced.map((q) => q.id),
         indexes: sequenced.map((q) => q.index),
         channel: this.channels.sequenced,
       });
-      await this.client.query('COMMIT');
     });
   }
 

@@ -1,6 +1,6 @@
 import { CustosError } from '../../domain/errors.js';
 import type { LedgerBatch } from '../../ports/ledger-store.js';
-import { entryPieces, hashPieces, LEDGER_CHUNK } from './pg-ledger-pieces.js';
+import { entryPieces, hashPieces, LEDGER_CHUNK, type LedgerPiece } from './pg-ledger-pieces.js';
 import type { PgMigration } from './pg-migrate.js';
 import { quoteIdent } from './pg-migrate.js';
 import { namedStatement } from './pg-statement.js';
@@ -89,7 +89,11 @@ export function ledgerSql(schema: string) {
         done AS (INSERT INTO ${s}.ledger_sequenced (id, seq_index)
           SELECT m.id, m.idx FROM m JOIN gone ON gone.id = m.id RETURNING 1)
       SELECT (SELECT count(*) FROM t)::integer AS moved, (SELECT count(*) FROM done)::integer AS assigned,
-        pg_notify($12, $13)`),
+        pg_notify($12, $13),
+        -- Aborts the whole statement (division by zero) if the tree moved but a row was no longer
+        -- queued: a batch never places an entry twice, even without an explicit transaction.
+        1 / ((SELECT count(*) FROM t) = 0 OR (SELECT count(*) FROM done) = cardinality($10::bigint[]))::integer
+          AS guard`),
     /** Replaces a chunk's earlier pieces and the new last piece ($4, at $2) by one row at $1. */
     mergeEntries:
       namedStatement(`WITH gone AS (DELETE FROM ${e} WHERE first >= $1 AND first < $2 RETURNING first, data)
@@ -124,13 +128,14 @@ export interface QueuedPlacement {
 }
 
 /**
- * Writes one batch inside the caller's transaction: one statement for the tree move and every new
- * piece (and, for a sequencer, the queue rows' indexes), then one per tile the batch completes.
- * Nothing is written unless the batch starts at the stored size: the tree row's update locks it, so
- * a concurrent writer waits, then finds the size moved and fails.
+ * Commits one batch on `conn` (a connection, not a pool): one statement for the tree move and every
+ * new piece (and, for a sequencer, the queue rows' indexes), atomic on its own; when the batch
+ * completes tiles, that statement and one merge per tile run in a transaction. Nothing is written
+ * unless the batch starts at the stored size: the tree row's update locks it, so a concurrent
+ * writer waits, then finds the size moved and fails.
  */
-export async function writeLedgerBatch(
-  tx: PgQueryable,
+export async function commitLedgerBatch(
+  conn: PgQueryable,
   sql: LedgerSql,
   batch: LedgerBatch,
   queued?: QueuedPlacement,
@@ -140,6 +145,30 @@ export async function writeLedgerBatch(
   const hashes = batch.levels.flatMap((level, l) =>
     hashPieces(Math.floor(batch.firstIndex / 2 ** l), level).map((p) => ({ ...p, level: l })),
   );
+  const merges =
+    entries.some((p) => p.mergeFrom !== undefined) || hashes.some((p) => p.mergeFrom !== undefined);
+  if (!merges) {
+    await writePieces(conn, sql, batch, entries, hashes, queued);
+    return;
+  }
+  await conn.query('BEGIN');
+  try {
+    await writePieces(conn, sql, batch, entries, hashes, queued);
+    await conn.query('COMMIT');
+  } catch (err) {
+    await conn.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writePieces(
+  tx: PgQueryable,
+  sql: LedgerSql,
+  batch: LedgerBatch,
+  entries: readonly LedgerPiece[],
+  hashes: readonly (LedgerPiece & { readonly level: number })[],
+  queued: QueuedPlacement | undefined,
+): Promise<void> {
   const plain = entries.filter((p) => p.mergeFrom === undefined);
   const plainHashes = hashes.filter((p) => p.mergeFrom === undefined);
   const params: unknown[] = [

@@ -7,7 +7,7 @@ import type {
 } from '../../ports/ledger-store.js';
 import { toStoreError } from './pg-errors.js';
 import { decodeBundle, encodeBundle, LEDGER_CHUNK, LEDGER_HASH } from './pg-ledger-pieces.js';
-import { LEDGER_MIGRATIONS, type LedgerSql, ledgerSql, writeLedgerBatch } from './pg-ledger-sql.js';
+import { commitLedgerBatch, LEDGER_MIGRATIONS, type LedgerSql, ledgerSql } from './pg-ledger-sql.js';
 import { migratePostgres, type PgMigrationReport } from './pg-migrate.js';
 import { withTransaction } from './pg-transaction.js';
 import type { PgPool } from './pg-types.js';
@@ -106,9 +106,17 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   appendBatch(batch: LedgerBatch): Promise<void> {
-    return this.run('commit a batch', (pool) =>
-      withTransaction(pool, (tx) => writeLedgerBatch(tx, this.sql, batch)),
-    );
+    return this.run('commit a batch', async (pool) => {
+      const client = await pool.connect();
+      try {
+        await commitLedgerBatch(client, this.sql, batch);
+        client.release();
+      } catch (err) {
+        // A failed commit may have left the connection in any state: do not reuse it.
+        client.release(true);
+        throw err;
+      }
+    });
   }
 
   private pieces(start: number, end: number): Promise<PieceRow[]> {
