@@ -42,8 +42,22 @@ interface Outcome {
   readonly body: string;
 }
 
+/** The test stops and starts a cluster of its own, so it needs PostgreSQL's binaries on this machine. */
+function hasPgCtl(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
+const runnable = IN_CI || hasPgCtl();
+if (!runnable) console.warn('skipping the PostgreSQL outage test: no pg_ctl (apt-get install postgresql)');
+
 withPostgres('PostgreSQL outage under load', () => {
-  describe('PostgreSQL outage under load', () => {
+  (runnable ? describe : describe.skip)('PostgreSQL outage under load', () => {
     const t = tempDir('custos-pg-outage-');
     const servers: ServeProcess[] = [];
     let cluster: { url: string; dir: string } | undefined;
