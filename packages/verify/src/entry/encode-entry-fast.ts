@@ -9,6 +9,7 @@ import {
   ORG_KINDS,
   SUBJECT_REF_PATTERN,
 } from './ledger-entry.js';
+import { isPlainObject, type Obj } from './validate-entry.js';
 
 // The server encodes every entry it appends, so this is on the hot path of every request. It
 // validates exactly what validateEntry validates and writes RFC 8785 canonical JSON directly,
@@ -17,14 +18,6 @@ import {
 
 function invalid(message: string): never {
   throw new VerifyError('ENTRY_INVALID', message);
-}
-
-type Obj = Record<string, unknown>;
-
-function isPlainObject(v: unknown): v is Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 // Most members repeat from entry to entry (principal, action, collection, purpose, reasons, policy

@@ -15,9 +15,11 @@ function invalid(message: string): never {
   throw new VerifyError('ENTRY_INVALID', message);
 }
 
-type Obj = Record<string, unknown>;
+/** A parsed JSON object. */
+export type Obj = Record<string, unknown>;
 
-function isPlainObject(v: unknown): v is Obj {
+/** True for a plain object (prototype Object or null): what JSON objects parse to. */
+export function isPlainObject(v: unknown): v is Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
