@@ -48,6 +48,19 @@ export async function run(opts: BenchOptions): Promise<void> {
     );
     const rawGet = raw.prepare('SELECT value FROM records WHERE collection = ? AND subject = ? AND id = ?');
 
+    // The read phases read r0..r999 (of subject k % subjects); write them first on both sides, so
+    // reads never depend on how many writes a timed phase managed.
+    for (let k = 0; k < 1000; k++) {
+      rawPut.run(
+        'profiles',
+        `s${k % subjects}`,
+        `r${k}`,
+        Buffer.from(JSON.stringify(payload(k))),
+        Date.now(),
+      );
+      await custos.records.put(`s${k % subjects}`, 'profiles', `r${k}`, payload(k));
+    }
+
     // Alternate the two sides in rounds so machine noise hits both alike.
     const rounds = opts.tiny ? 1 : 3;
     let oursW = 0;
