@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Custos } from '../src/composition-root.js';
+import { createCustos } from '../src/composition-root.js';
 import { CustosError } from '../src/domain/errors.js';
 import { openRecord } from '../src/services/envelope.js';
-import { demoCustos } from './helpers.js';
+import { SUBJECT_KEY_CACHE_MS } from '../src/services/subject-keys.js';
+import { demoCustos, type TestClock } from './helpers.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -152,5 +154,27 @@ describe('envelope encryption and tamper detection', () => {
     expect(await codeOf(custos.records.put('nobody', 'profiles', 'p', { email: 'x' }))).toBe(
       'SUBJECT_UNKNOWN',
     );
+  });
+});
+
+describe('erasure seen by another process', () => {
+  it('a second Custos on the same data stops serving an erased subject within the key-cache bound', async () => {
+    const { custos, cleanup } = await demoCustos();
+    try {
+      await custos.subjects.register('dora', 'US');
+      await custos.records.put('dora', 'profiles', 'p1', { email: 'dora@example.com' });
+      const clock = custos.clock as TestClock;
+      const other = await createCustos(custos.config, { clock });
+      try {
+        expect((await other.records.get('dora', 'profiles', 'p1')).fields.email).toBe('dora@example.com');
+        await custos.subjects.erase('dora');
+        clock.advance(SUBJECT_KEY_CACHE_MS + 1);
+        expect(await codeOf(other.records.get('dora', 'profiles', 'p1'))).toBe('SUBJECT_ERASED');
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -17,7 +17,13 @@ export interface SubjectHandle {
   readonly current: number;
 }
 
-type CachedSubject = SubjectHandle;
+type CachedSubject = SubjectHandle & { readonly expiresAt: number };
+
+/**
+ * How long unwrapped keys stay cached. Another process (a second gateway, `custos subject erase`)
+ * can erase a subject; after at most this long every process has dropped the key it held.
+ */
+export const SUBJECT_KEY_CACHE_MS = 5_000;
 
 function dekAad(subject: string, jurisdiction: string, version: number): Buffer {
   return Buffer.from(JSON.stringify(['custos-dek-v1', subject, jurisdiction, version]));
@@ -25,7 +31,8 @@ function dekAad(subject: string, jurisdiction: string, version: number): Buffer 
 
 /**
  * Subject registry and envelope keys: each subject has AES-256 data keys wrapped by its
- * jurisdiction's KEK. Unwrapped keys are cached in memory (bounded); erasure evicts them.
+ * jurisdiction's KEK. Unwrapped keys are cached in memory (bounded, for SUBJECT_KEY_CACHE_MS);
+ * erasure here evicts them at once, erasure by another process within that bound.
  */
 export class SubjectKeys {
   private readonly cache = new Map<string, CachedSubject>();
@@ -52,7 +59,8 @@ export class SubjectKeys {
    * this to skip a promise hop per request; `open` loads on a miss.
    */
   peek(id: string): SubjectHandle | undefined {
-    return this.cache.get(id);
+    const hit = this.cache.get(id);
+    return hit !== undefined && hit.expiresAt > this.clock.now() ? hit : undefined;
   }
 
   /** Loads (or returns cached) the subject's row and unwrapped keys. */
@@ -66,8 +74,9 @@ export class SubjectKeys {
   }
 
   private async load(id: string): Promise<CachedSubject> {
-    const hit = this.cache.get(id);
-    if (hit) return hit;
+    const hit = this.peek(id);
+    if (hit) return hit as CachedSubject;
+    this.cache.delete(id);
     const row = await this.store.get(id);
     if (!row) throw new CustosError('SUBJECT_UNKNOWN', 'unknown subject');
     if (row.erasedAt !== undefined) throw new CustosError('SUBJECT_ERASED', 'subject has been erased');
@@ -85,7 +94,12 @@ export class SubjectKeys {
       current = Math.max(current, k.version);
     }
     if (current === 0) throw new CustosError('SUBJECT_ERASED', 'subject has been erased');
-    const entry: CachedSubject = Object.freeze({ row, keys, current });
+    const entry: CachedSubject = Object.freeze({
+      row,
+      keys,
+      current,
+      expiresAt: this.clock.now() + SUBJECT_KEY_CACHE_MS,
+    });
     if (this.cache.size >= this.cacheLimit) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
