@@ -9,7 +9,7 @@ import {
   ORG_KINDS,
   SUBJECT_REF_PATTERN,
 } from './ledger-entry.js';
-import { isPlainObject, type Obj } from './validate-entry.js';
+import { isPlainObject, type Obj, PRINCIPAL_KEYS, RESOURCE_KEYS, TOP_KEYS } from './validate-entry.js';
 
 // The server encodes every entry it appends, so this is on the hot path of every request. It
 // validates exactly what validateEntry validates and writes RFC 8785 canonical JSON directly,
@@ -65,33 +65,15 @@ function time(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const TOP = new Set([
-  'v',
-  'type',
-  'time',
-  'principal',
-  'action',
-  'resource',
-  'purpose',
-  'grantId',
-  'decision',
-  'reasons',
-  'policyVersion',
-  'release',
-  'details',
-]);
-const PRINCIPAL = new Set(['id', 'org', 'orgKind']);
-const RESOURCE = new Set(['collection', 'category', 'jurisdiction', 'site', 'subjectRef', 'count']);
-
 function principal(p: unknown): string {
   if (!isPlainObject(p)) invalid('principal must be an object');
-  keysIn(p, PRINCIPAL, 'principal');
+  keysIn(p, PRINCIPAL_KEYS, 'principal');
   return `{"id":${str(p.id, 'principal.id')},"org":${str(p.org, 'principal.org')},"orgKind":${oneOf(p.orgKind, ORG_KINDS, 'principal.orgKind')}}`;
 }
 
 function resource(r: unknown): string {
   if (!isPlainObject(r)) invalid('resource must be an object');
-  keysIn(r, RESOURCE, 'resource');
+  keysIn(r, RESOURCE_KEYS, 'resource');
   const parts: string[] = [];
   // Canonical order: category, collection, count, jurisdiction, site, subjectRef.
   if (r.category !== undefined) parts.push(`"category":${str(r.category, 'resource.category')}`);
@@ -167,7 +149,7 @@ export function encodeEntryFast(value: LedgerEntry): Uint8Array {
 export function encodeEntryText(value: LedgerEntry): string {
   const e = value as unknown;
   if (!isPlainObject(e)) invalid('entry must be an object');
-  keysIn(e, TOP, 'entry');
+  keysIn(e, TOP_KEYS, 'entry');
   if (e.v !== 1) invalid('v must be 1');
   // Validation order follows validateEntry so both report the same first error.
   const type = oneOf(e.type, ENTRY_TYPES, 'type');

@@ -54,7 +54,8 @@ function checkKeys(o: Obj, allowed: ReadonlySet<string>, where: string): void {
   }
 }
 
-const TOP_KEYS = new Set([
+/** Member names allowed at the top of an entry. */
+export const TOP_KEYS: ReadonlySet<string> = new Set([
   'v',
   'type',
   'time',
@@ -69,8 +70,17 @@ const TOP_KEYS = new Set([
   'release',
   'details',
 ]);
-const PRINCIPAL_KEYS = new Set(['id', 'org', 'orgKind']);
-const RESOURCE_KEYS = new Set(['collection', 'category', 'jurisdiction', 'site', 'subjectRef', 'count']);
+/** Member names allowed in `principal`. */
+export const PRINCIPAL_KEYS: ReadonlySet<string> = new Set(['id', 'org', 'orgKind']);
+/** Member names allowed in `resource`. */
+export const RESOURCE_KEYS: ReadonlySet<string> = new Set([
+  'collection',
+  'category',
+  'jurisdiction',
+  'site',
+  'subjectRef',
+  'count',
+]);
 
 function checkPrincipal(p: unknown): void {
   if (!isPlainObject(p)) invalid('principal must be an object');
