@@ -5,11 +5,9 @@
  * Also: the class-caching authorizer against raw `statefulIsAuthorized` calls.
  */
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { openSqlite } from '../packages/custos/src/adapters/sqlite/sqlite-database.js';
 import { createCustos } from '../packages/custos/src/composition-root.js';
@@ -19,38 +17,9 @@ import { parseConfigText } from '../packages/custos/src/domain/load-config.js';
 import type { Principal } from '../packages/custos/src/domain/principal.js';
 import { createServer } from '../packages/custos/src/interfaces/http/server.js';
 import { issueToken } from '../packages/custos/src/services/auth/authenticator.js';
+import { demoUsSubjects, type LoadResult, runLoad } from './http-load.js';
 import type { BenchOptions } from './run.js';
 import { fmtRate, reportRatio } from './util.js';
-
-const run$ = promisify(execFile);
-
-interface LoadResult {
-  rps: number;
-  total: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function load(
-  url: string,
-  paths: string[],
-  headers: Record<string, string>,
-  seconds: number,
-): Promise<LoadResult> {
-  const { stdout } = await run$(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'load-client.ts'),
-      JSON.stringify({ url, paths, headers, seconds, connections: 32 }),
-    ],
-    { maxBuffer: 1 << 20 },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LoadResult;
-}
 
 /** Runs the gateway bench. */
 export async function run(opts: BenchOptions): Promise<void> {
@@ -62,9 +31,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     const config = parseConfigText(demoConfigYaml(join(dir, 'data')), dir);
     const custos = await createCustos(config);
     await seedDemo(custos, subjects);
-    const us = Array.from({ length: subjects }, (_, i) => i + 1)
-      .filter((i) => i % 5 !== 0)
-      .map((i) => `us-user-${String(i).padStart(5, '0')}`);
+    const us = demoUsSubjects(subjects);
 
     // Baseline: the same records' plaintext in a raw SQLite table, served with no controls.
     const raw = openSqlite(join(dir, 'raw.db'));
@@ -99,8 +66,8 @@ export async function run(opts: BenchOptions): Promise<void> {
     const base: LoadResult[] = [];
     const custody: LoadResult[] = [];
     for (let r = 0; r < rounds; r++) {
-      base.push(await load(address, basePaths, {}, seconds));
-      custody.push(await load(address, custodyPaths, headers, seconds));
+      base.push(await runLoad(address, basePaths, {}, seconds));
+      custody.push(await runLoad(address, custodyPaths, headers, seconds));
     }
     const avg = (xs: LoadResult[], k: keyof LoadResult) => xs.reduce((a, x) => a + x[k], 0) / xs.length;
     const bad = custody.reduce((a, x) => a + x.non2xx + x.errors, 0);

@@ -24,33 +24,12 @@ import { seedDemo } from '../packages/custos/src/demo/demo-seed.js';
 import { parseConfigText } from '../packages/custos/src/domain/load-config.js';
 import { createServer } from '../packages/custos/src/interfaces/http/server.js';
 import { issueToken } from '../packages/custos/src/services/auth/authenticator.js';
+import { demoUsSubjects, type LoadResult, runLoad } from './http-load.js';
 import type { BenchOptions } from './run.js';
 import { fmtRate, reportRatio } from './util.js';
 
 const run$ = promisify(execFile);
 const MAX_BATCH = 512;
-
-interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function load(url: string, paths: string[], headers: Record<string, string>, seconds: number) {
-  const { stdout } = await run$(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(import.meta.dirname, 'load-client.ts'),
-      JSON.stringify({ url, paths, headers, seconds, connections: 32 }),
-    ],
-    { maxBuffer: 1 << 20 },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LoadResult;
-}
 
 /** The demo world with every store, the custody store and the ledger on PostgreSQL. */
 function pgConfig(dir: string, prefix: string) {
@@ -78,9 +57,7 @@ async function gatewayReads(dir: string, prefix: string, opts: BenchOptions, poo
   const custos = await createCustos(config);
   const subjects = opts.tiny ? 20 : 200;
   await seedDemo(custos, subjects);
-  const us = Array.from({ length: subjects }, (_, i) => i + 1)
-    .filter((i) => i % 5 !== 0)
-    .map((i) => `us-user-${String(i).padStart(5, '0')}`);
+  const us = demoUsSubjects(subjects);
   const raw = `"${prefix}_raw"`;
   await pool.query(`CREATE SCHEMA ${raw}`);
   await pool.query(`CREATE TABLE ${raw}.records (subject text COLLATE "C" PRIMARY KEY, value text NOT NULL)`);
@@ -115,13 +92,14 @@ async function gatewayReads(dir: string, prefix: string, opts: BenchOptions, poo
   const headers = { authorization: `Bearer ${token}`, 'custos-purpose': 'service' };
   // Alternate the two loads (twice unless tiny): the machine's other load drifts during a run.
   for (let round = 0; round < (opts.tiny ? 1 : 2); round++) {
-    runs.base.push(await load(address, rawPaths, {}, seconds));
-    runs.custody.push(await load(address, custodyPaths, headers, seconds));
+    runs.base.push(await runLoad(address, rawPaths, {}, seconds));
+    runs.custody.push(await runLoad(address, custodyPaths, headers, seconds));
   }
   const avg = (xs: LoadResult[]): LoadResult => {
     const mean = (k: keyof LoadResult): number => xs.reduce((acc, x) => acc + x[k], 0) / xs.length;
     return {
       rps: mean('rps'),
+      total: mean('total'),
       p50: mean('p50'),
       p99: mean('p99'),
       non2xx: mean('non2xx'),
