@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   JURISDICTION_UNKNOWN: 400,
   DECRYPT_FAILED: 500,
   KEY_UNAVAILABLE: 503,
+  /** Destroying the newest KEK version, or one that still wraps data keys, is refused. */
+  KEY_DESTROY_REFUSED: 409,
   STORE_UNAVAILABLE: 503,
   /** A database's schema was written by a newer Custos; this one refuses to start against it. */
   SCHEMA_TOO_NEW: 500,

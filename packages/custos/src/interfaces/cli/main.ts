@@ -3,6 +3,7 @@ import { registerAccessCommands } from './commands/access.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerResidencyCommands } from './commands/residency.js';
@@ -29,6 +30,7 @@ export function buildProgram(exit: ExitBox): Command {
   registerResidencyCommands(program, exit);
   registerDemoCommands(program, exit);
   registerSubjectCommands(program, exit);
+  registerKeysCommands(program, exit);
   registerLedgerCommands(program, exit);
   registerTokenCommand(program, exit);
   registerPolicyCommands(program, exit);
