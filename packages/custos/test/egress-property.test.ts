@@ -147,7 +147,7 @@ describe('egress properties', () => {
         fc.subarray(['tier', 'region', 'born'] as const, { minLength: 1 }),
         fc.integer({ min: 1, max: 12 }),
         async (groupBy, k) => {
-          const fields = groupBy.map((g) =>
+          const fields: { field: string; rule: string; to?: string }[] = groupBy.map((g) =>
             g === 'born' ? { field: g, rule: 'generalise', to: 'year' } : { field: g, rule: 'allow' },
           );
           fields.push({ field: 'score', rule: 'allow' });
