@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { egressSchema } from './egress-config-schema.js';
 import { governanceSchema } from './governance-config-schema.js';
 import {
   custodySchema,
@@ -196,6 +197,8 @@ export const configSchema = z.strictObject({
     .default([]),
   /** Access requests, quorum, break-glass, policy board, alerts (see docs/gatekeeping.md). */
   governance: governanceSchema.unwrap().optional(),
+  /** Declared egress flows, data-type tags and volume thresholds (see docs/egress.md). */
+  egress: egressSchema,
 });
 
 /** The configuration as written, after defaults. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAccessCommands } from './commands/access.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
+import { registerEgressCommands } from './commands/egress.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLedgerCommands } from './commands/ledger.js';
@@ -35,6 +36,7 @@ export function buildProgram(exit: ExitBox): Command {
   registerTokenCommand(program, exit);
   registerPolicyCommands(program, exit);
   registerAccessCommands(program, exit);
+  registerEgressCommands(program, exit);
   return program;
 }
 
