@@ -28,12 +28,37 @@ describe('isolation matrix', () => {
   let w: GatewayWorld;
   const secrets = new Set<string>();
   beforeAll(async () => {
-    w = await gatewayWorld(10);
-    for (const s of Object.values(SUBJECTS)) {
+    w = await gatewayWorld(10, {
+      mutate: (c) => {
+        // A flow to an organisation other than the parent that lets protected fields (a string and
+        // a number) out verbatim: the parent, and everyone else outside the operator, are tested as
+        // non-destinations of it.
+        (c.egress as { flows: Record<string, unknown>[] }).flows.push({
+          id: 'operator-watch',
+          destination: 'operator',
+          destinationJurisdiction: 'US',
+          purpose: 'watch history back to the operator',
+          sources: ['watch_history'],
+          jurisdictions: ['US', 'SG'],
+          fields: [
+            { field: 'video_id', rule: 'allow' },
+            { field: 'seconds', rule: 'allow' },
+          ],
+          expires: '2099-01-01',
+        });
+      },
+    });
+    for (const [i, s] of Object.values(SUBJECTS).entries()) {
       await w.custos.records.put(s, 'metrics', 'day-1', {
         day: '2026-11-01',
         region: 'r1',
         active_users: 10,
+      });
+      // Distinctive protected numbers: the matrix looks for numbers too, not only strings.
+      await w.custos.records.put(s, 'watch_history', 'watch-9', {
+        video_id: `vid-matrix-${i}`,
+        watched_at: '2026-05-05T05:05:05Z',
+        seconds: 7_654_321 + i,
       });
     }
     // Every seeded protected value (strings long enough not to collide with numbers in headers).
@@ -44,12 +69,9 @@ describe('isolation matrix', () => {
           if (loc.collection !== c.id) continue;
           const rec = await w.custos.records.get(loc.subject, loc.collection, loc.id);
           for (const [name, value] of Object.entries(rec.fields)) {
-            if (
-              typeof value === 'string' &&
-              value.length >= 6 &&
-              (c.category !== 'public' || spec.get(name) !== 'public')
-            ) {
-              secrets.add(value);
+            const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+            if (text.length >= 6 && (c.category !== 'public' || spec.get(name) !== 'public')) {
+              secrets.add(text);
             }
           }
         }
@@ -188,7 +210,7 @@ describe('isolation matrix', () => {
                 const v = (await w.custos.records.get(loc.subject, loc.collection, loc.id)).fields[
                   rule.field
                 ];
-                if (typeof v === 'string') allowed.add(v);
+                if (typeof v === 'string' || typeof v === 'number') allowed.add(String(v));
               }
         }
         for (const principal of DEMO_PRINCIPALS) {
@@ -214,17 +236,31 @@ describe('isolation matrix', () => {
               };
               expect(entry).toMatchObject({ type: 'egress', principal: { id: principal } });
             }
-            if (principal !== 'parent-engineer') continue;
-            parentExports++;
+            if (principal === 'parent-engineer') parentExports++;
+            // A destination principal may receive what the flow lets out verbatim; anyone else, the
+            // parent included, receives no protected value at all.
+            if (!destination) expect(r.statusCode, `${cell} must be refused`).not.toBe(200);
+            if (principal !== 'parent-engineer' && destination) continue;
             const bytes = JSON.stringify(r.headers) + r.body;
             for (const secret of secrets) {
-              if (allowed.has(secret) && r.statusCode === 200) continue;
-              if (bytes.includes(secret)) throw new Error(`parent received a protected value on ${cell}`);
+              if (destination && allowed.has(secret) && r.statusCode === 200) continue;
+              if (bytes.includes(secret))
+                throw new Error(`${principal} received a protected value on ${cell}`);
             }
           }
         }
       }
     }
     expect(parentExports).toBeGreaterThan(15);
+    expect(flows.some((f) => f.destination !== 'parent')).toBe(true);
+    expect(secrets.has('7654321')).toBe(true);
+    // The operator, as the destination, does receive the protected number its flow lets out.
+    const own = await w.app.inject({
+      method: 'POST',
+      url: '/v1/flows/operator-watch/exports',
+      headers: as(w, 'operator-engineer'),
+    });
+    expect(own.statusCode).toBe(200);
+    expect(own.body).toContain('7654321');
   }, 120_000);
 });

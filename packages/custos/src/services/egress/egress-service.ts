@@ -92,6 +92,17 @@ export class EgressService {
         ['no-flow'],
         'no declared flow by that id',
       );
+    // Hard check, whatever the policies say: only principals of the flow's destination receive it
+    // (Cedar's shipped `flow-destination-only` forbid says the same).
+    if (principal.org !== flow.destination)
+      return this.refuse(
+        principal,
+        flowId,
+        flow,
+        'ACCESS_DENIED',
+        ['not-destination'],
+        "only principals of the flow's destination organisation receive its output",
+      );
     const org = this.deps.config.organisations.find((o) => o.id === flow.destination);
     const decision = this.deps.authorizer.decideExport(principal, flow.id, {
       destination: flow.destination,

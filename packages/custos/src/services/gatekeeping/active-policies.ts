@@ -3,8 +3,15 @@ import { CustosError } from '../../domain/errors.js';
 import type { AccessStore, PolicyFile } from '../../ports/access-store.js';
 import { type LoadedPolicies, loadPolicies, type PolicyText, splitPolicies } from '../policy/policy-set.js';
 
-/** Policies that a governed change may never alter: the parent's isolation (DESIGN promise 2). */
-export const PROTECTED_POLICIES = ['parent-isolation', 'parent-ledger-isolation'] as const;
+/**
+ * Policies that a governed change may never alter: the parent's isolation (DESIGN promise 2), and
+ * that a flow's output goes to its destination only.
+ */
+export const PROTECTED_POLICIES = [
+  'parent-isolation',
+  'parent-ledger-isolation',
+  'flow-destination-only',
+] as const;
 
 /** Splits policy files into policies (POLICY_INVALID on a syntax error). */
 export function policiesOf(files: readonly PolicyFile[]): PolicyText[] {
