@@ -33,6 +33,7 @@ const FLOW = {
   destinationJurisdiction: 'CN',
   purpose: 'bench',
   sources: ['profiles'],
+  jurisdictions: ['US', 'SG'],
   subject: 'pseudonymise',
   fields: [
     { field: 'email', rule: 'pseudonymise' },

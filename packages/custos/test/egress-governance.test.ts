@@ -50,6 +50,50 @@ describe('egress flows: config checks and governed proposals', () => {
     }
   });
 
+  it('refuses a parent flow that does not name its jurisdictions (no implicit ring-fenced default)', async () => {
+    const t = tempDir();
+    const obj = demoConfigObject(t.dir) as { egress: { flows: Record<string, unknown>[] } };
+    obj.egress.flows.push({ ...FLOW, id: 'to-parent', destination: 'parent' });
+    try {
+      configFrom(obj, t.dir);
+      throw new Error('accepted');
+    } catch (err) {
+      expect((err as { details: string[] }).details).toEqual([
+        'egress.flows[2].jurisdictions: required for a flow to a parent organisation (ring-fenced: US, SG); list the jurisdictions it may read',
+      ]);
+    } finally {
+      t.cleanup();
+    }
+    const r = await w.app.inject({
+      method: 'POST',
+      url: '/v1/flows/proposals',
+      headers: as(w, 'operator-engineer'),
+      payload: { flow: { ...FLOW, id: 'to-parent', destination: 'parent' }, summary: 's' },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().code).toBe('VALIDATION_FAILED');
+    expect(() => w.custos.egress.flows.parse({ ...FLOW, id: 'to-parent', destination: 'parent' })).toThrow(
+      expect.objectContaining({
+        details: [
+          'flow.jurisdictions: required for a flow to a parent organisation (ring-fenced: US, SG); list the jurisdictions it may read',
+        ],
+      }),
+    );
+    // Listed explicitly, it is the governed exception.
+    const ok = await w.app.inject({
+      method: 'POST',
+      url: '/v1/flows/proposals',
+      headers: as(w, 'operator-engineer'),
+      payload: {
+        flow: { ...FLOW, id: 'to-parent', destination: 'parent', jurisdictions: ['US'] },
+        summary: 's',
+      },
+    });
+    expect(ok.statusCode).toBe(201);
+    // The demo flows to the parent read US subjects only.
+    for (const f of w.custos.config.egress.flows) expect(f.jurisdictions).toEqual(['US']);
+  });
+
   it('creates a flow through a proposal, board quorum and activation; the parent takes no part', async () => {
     const post = (principal: string, url: string, payload?: Record<string, unknown>) =>
       w.app.inject({ method: 'POST', url, headers: as(w, principal), ...(payload ? { payload } : {}) });

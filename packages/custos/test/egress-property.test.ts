@@ -89,6 +89,7 @@ describe('egress properties', () => {
       destinationJurisdiction: 'CN',
       purpose: 'property test',
       sources: ['people'],
+      jurisdictions: ['US', 'SG'],
       expires: '2099-01-01',
       ...declaration,
     });

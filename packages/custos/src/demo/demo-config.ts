@@ -130,6 +130,7 @@ egress:
       destinationJurisdiction: CN
       purpose: monthly business metrics for the global company
       sources: [metrics]
+      jurisdictions: [US] # required for a parent flow: ring-fenced data is never read by default
       fields:
         - { field: day, rule: generalise, to: month }
         - { field: region, rule: allow }
@@ -145,6 +146,7 @@ egress:
       destinationJurisdiction: CN
       purpose: interoperability - link accounts across the global app without identifying anyone
       sources: [profiles]
+      jurisdictions: [US]
       subject: pseudonymise
       fields:
         - { field: email, rule: pseudonymise }

@@ -87,7 +87,10 @@ export const flowSchema = z.strictObject({
   purpose: z.string().min(1).max(500),
   /** Source collections. */
   sources: z.array(id).min(1).max(16),
-  /** Subjects of these jurisdictions only (default: every configured jurisdiction). */
+  /**
+   * Subjects of these jurisdictions only (default: every configured jurisdiction). Required for a
+   * flow to a parent organisation when any jurisdiction is ring-fenced: no implicit default there.
+   */
   jurisdictions: z.array(id).min(1).optional(),
   /** Field rules; a field no rule names is dropped. */
   fields: z.array(fieldRuleSchema).min(1).max(256),

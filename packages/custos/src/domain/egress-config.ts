@@ -33,7 +33,7 @@ export interface FlowSpec {
   readonly destinationJurisdiction: string;
   readonly purpose: string;
   readonly sources: readonly string[];
-  /** Source jurisdictions, defaulted to every configured one. */
+  /** Source jurisdictions: as declared; defaulted to every configured one except for parent flows. */
   readonly jurisdictions: readonly string[];
   readonly fields: readonly FieldRuleSpec[];
   readonly subject: 'drop' | 'pseudonymise';
@@ -64,8 +64,8 @@ export interface EgressSpec {
 
 /** What flow checks need to know of the rest of the configuration. */
 export interface FlowWorld {
-  readonly organisations: readonly { readonly id: string }[];
-  readonly jurisdictions: readonly { readonly id: string }[];
+  readonly organisations: readonly { readonly id: string; readonly kind: string }[];
+  readonly jurisdictions: readonly { readonly id: string; readonly ringFenced: boolean }[];
   /** Collection id → its field names. */
   readonly collectionFields: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -76,8 +76,17 @@ export interface FlowWorld {
  */
 export function checkFlow(world: FlowWorld, flow: RawFlow, at: string): string[] {
   const problems: string[] = [];
-  if (!world.organisations.some((o) => o.id === flow.destination))
-    problems.push(`${at}.destination: unknown organisation "${flow.destination}"`);
+  const destination = world.organisations.find((o) => o.id === flow.destination);
+  if (!destination) problems.push(`${at}.destination: unknown organisation "${flow.destination}"`);
+  // Ring-fenced data reaches a parent only through a flow that names its jurisdictions: a parent
+  // flow has no implicit "every jurisdiction" default.
+  if (destination?.kind === 'parent' && flow.jurisdictions === undefined) {
+    const fenced = world.jurisdictions.filter((j) => j.ringFenced).map((j) => j.id);
+    if (fenced.length > 0)
+      problems.push(
+        `${at}.jurisdictions: required for a flow to a parent organisation (ring-fenced: ${fenced.join(', ')}); list the jurisdictions it may read`,
+      );
+  }
   const fields = new Set<string>();
   flow.sources.forEach((c, j) => {
     const f = world.collectionFields.get(c);
