@@ -149,4 +149,53 @@ describe('egress flows: config checks and governed proposals', () => {
       'FLOW_STALE',
     );
   });
+
+  it('activation races: the change whose base went stale between its check and its swap loses, unrecorded', async () => {
+    const post = (principal: string, url: string, payload?: Record<string, unknown>) =>
+      w.app.inject({ method: 'POST', url, headers: as(w, principal), ...(payload ? { payload } : {}) });
+    const race = { ...FLOW, id: 'operator-race' };
+    const ids: string[] = [];
+    for (const expires of ['2031-01-01', '2032-01-01']) {
+      const p = await post('operator-engineer', '/v1/flows/proposals', {
+        flow: { ...race, expires },
+        summary: expires,
+      });
+      ids.push(p.json().id as string);
+      for (const voter of ['custodian-officer', 'custodian-approver'])
+        await post(voter, `/v1/flows/proposals/${p.json().id}/approve`);
+    }
+    const [first, second] = ids as [string, string];
+    const officer = await w.custos.authenticator.authenticate(`Bearer ${w.tokens['custodian-officer']}`);
+    const store = w.custos.egressStore;
+    const realActiveFlows = store.activeFlows.bind(store);
+    const realAppend = w.custos.ledger.append.bind(w.custos.ledger);
+    const activations: string[] = [];
+    let armed = true;
+    // The second activation reads the store (base still "no flow"); before it swaps, the first
+    // activation runs to completion.
+    store.activeFlows = async () => {
+      const rows = await realActiveFlows();
+      if (armed) {
+        armed = false;
+        await w.custos.egress.proposals.activate(officer, first);
+      }
+      return rows;
+    };
+    w.custos.ledger.append = async (e) => {
+      if (e.action === 'flow-activate') activations.push(String(e.details?.proposalId));
+      return realAppend(e);
+    };
+    try {
+      await expect(w.custos.egress.proposals.activate(officer, second)).rejects.toMatchObject({
+        code: 'FLOW_STALE',
+      });
+    } finally {
+      store.activeFlows = realActiveFlows;
+      w.custos.ledger.append = realAppend;
+    }
+    expect(activations).toEqual([first]);
+    const inForce = await w.custos.egress.flows.get('operator-race');
+    expect(inForce?.expiresAt).toBe(Date.parse('2031-01-02T00:00:00Z'));
+    expect((await w.custos.egress.proposals.show(officer, second)).state).toBe('approved');
+  });
 });

@@ -54,12 +54,13 @@ const limits = z.strictObject(
 /** One field rule of a flow. */
 export const fieldRuleSchema = z
   .strictObject({
+    /** A field of the flow's sources (`email`), or one source's field (`profiles.email`). */
     field: id,
     rule: z.enum(FIELD_RULES),
     /** For `generalise`: what to coarsen to. */
     to: z.enum(GENERALISATIONS).optional(),
-    /** For `generalise: bucket`: the bucket width. */
-    width: z.number().positive().max(1e12).optional(),
+    /** For `generalise: bucket`: the bucket width, a whole number of at least 2. */
+    width: z.number().int().min(2).max(1e12).optional(),
   })
   .refine((r) => (r.rule === 'generalise') === (r.to !== undefined), {
     message: '`to` is required with rule generalise, and only with it',
@@ -100,13 +101,16 @@ export const flowSchema = z.strictObject({
     .strictObject({
       groupBy: z.array(id).max(16).default([]),
       metrics: z.array(metric).min(1).max(16),
-      /** Groups with fewer distinct subjects than this are suppressed (and counted). */
-      minGroupSize: z.number().int().min(1).max(1_000_000),
+      /** k: groups with fewer distinct subjects than this are suppressed (and counted); at least 2. */
+      minGroupSize: z.number().int().min(2).max(1_000_000),
     })
     .optional(),
   /** Persons per data type over a rolling 12 months for this flow's counterparty (defaults: 28 CFR 202.205). */
   limits: limits.optional(),
-  /** The flow is refused from this date on (ISO date or date-time): re-evaluate and re-declare it. */
+  /**
+   * Expiry (re-evaluation) date: a date-time is refused from that instant; a date alone is in force
+   * through that day (UTC) and refused from the next midnight UTC. Re-evaluate and re-declare it.
+   */
   expires: z.iso.date().or(z.iso.datetime({ offset: true })),
 });
 

@@ -46,7 +46,7 @@ export interface FlowSpec {
     | undefined;
   /** Persons per data type over 12 months: the flow's limits, else the section's, else 28 CFR 202.205. */
   readonly limits: Readonly<Record<DataType, number>>;
-  /** Milliseconds since the epoch from which the flow is refused. */
+  /** Milliseconds since the epoch from which the flow is refused (a date alone: the next midnight UTC). */
   readonly expiresAt: number;
   /** `sha256:<hex>` of the declaration: what a governed change names as its base. */
   readonly version: string;
@@ -87,21 +87,32 @@ export function checkFlow(world: FlowWorld, flow: RawFlow, at: string): string[]
         `${at}.jurisdictions: required for a flow to a parent organisation (ring-fenced: ${fenced.join(', ')}); list the jurisdictions it may read`,
       );
   }
-  const fields = new Set<string>();
   flow.sources.forEach((c, j) => {
-    const f = world.collectionFields.get(c);
-    if (f === undefined) problems.push(`${at}.sources[${j}]: unknown collection "${c}"`);
-    for (const name of f ?? []) fields.add(name);
+    if (!world.collectionFields.has(c)) problems.push(`${at}.sources[${j}]: unknown collection "${c}"`);
   });
   (flow.jurisdictions ?? []).forEach((j, k) => {
     if (!world.jurisdictions.some((x) => x.id === j))
       problems.push(`${at}.jurisdictions[${k}]: unknown jurisdiction "${j}"`);
   });
   const rules = new Map<string, RawFlow['fields'][number]['rule']>();
+  const covered = new Set<string>();
   flow.fields.forEach((r, j) => {
-    if (!fields.has(r.field))
+    // A rule names a field of the sources (`email`) or one collection's field (`profiles.email`).
+    const targets: string[] = [];
+    for (const c of flow.sources) {
+      const f = world.collectionFields.get(c);
+      if (f?.has(r.field)) targets.push(`${c}.${r.field}`);
+      else if (r.field.startsWith(`${c}.`) && f?.has(r.field.slice(c.length + 1))) targets.push(r.field);
+    }
+    if (targets.length === 0)
       problems.push(`${at}.fields[${j}].field: "${r.field}" is not a field of the flow's sources`);
-    if (rules.has(r.field)) problems.push(`${at}.fields[${j}].field: duplicate rule for "${r.field}"`);
+    else if (targets.length > 1 && !r.field.includes('.'))
+      problems.push(
+        `${at}.fields[${j}].field: "${r.field}" is a field of several sources (${targets.map((t) => t.split('.')[0]).join(', ')}); name one as collection.field`,
+      );
+    if (rules.has(r.field) || targets.some((t) => covered.has(t)))
+      problems.push(`${at}.fields[${j}].field: duplicate rule for "${r.field}"`);
+    for (const t of targets) covered.add(t);
     rules.set(r.field, r.rule);
   });
   const agg = flow.aggregate;
@@ -169,6 +180,15 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The instant from which a flow is refused. A date-time is that instant; a date alone means the
+ * flow is in force through that whole day (UTC) and refused from the next midnight UTC.
+ */
+export function expiresAt(expires: string): number {
+  const t = Date.parse(expires);
+  return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? t + 86_400_000 : t;
+}
+
 /** Normalises a checked flow declaration. */
 export function toFlowSpec(
   flow: RawFlow,
@@ -202,7 +222,7 @@ export function toFlowSpec(
             minGroupSize: flow.aggregate.minGroupSize,
           },
     limits,
-    expiresAt: Date.parse(flow.expires),
+    expiresAt: expiresAt(flow.expires),
     version: `sha256:${createHash('sha256').update(canonical(flow)).digest('hex')}`,
     origin,
   };

@@ -30,6 +30,8 @@ export const ALERT_EVENTS = [
   'egress.refused',
   'egress.limit',
   'egress.dlp',
+  'egress.stopped',
+  'egress.unrecorded',
 ] as const;
 /** An alert event type. */
 export type AlertEventType = (typeof ALERT_EVENTS)[number];

@@ -13,8 +13,12 @@ export interface AggregateResult {
   readonly rows: readonly Record<string, OutValue>[];
   /** Groups with fewer distinct subjects than k: withheld, counted here and in the report. */
   readonly suppressedGroups: number;
-  /** Records that fell in suppressed groups. */
+  /** Records that fell in suppressed groups (for the ledger only: never sent). */
   readonly suppressedRecords: number;
+  /** Records behind the output groups only. */
+  readonly records: number;
+  /** Distinct subjects behind the output groups only. */
+  readonly subjects: number;
 }
 
 /**
@@ -57,6 +61,8 @@ export class Aggregator {
     const rows: Record<string, OutValue>[] = [];
     let suppressedGroups = 0;
     let suppressedRecords = 0;
+    let records = 0;
+    const subjects = new Set<string>();
     const ids = [...this.groups.keys()].sort();
     for (const id of ids) {
       const g = this.groups.get(id);
@@ -66,6 +72,8 @@ export class Aggregator {
         suppressedRecords += g.count;
         continue;
       }
+      records += g.count;
+      for (const subject of g.subjects) subjects.add(subject);
       const row: Record<string, OutValue> = {};
       this.groupBy.forEach((name, i) => {
         row[name] = g.key[i] ?? null;
@@ -78,7 +86,7 @@ export class Aggregator {
       }
       rows.push(row);
     }
-    return { rows, suppressedGroups, suppressedRecords };
+    return { rows, suppressedGroups, suppressedRecords, records, subjects: subjects.size };
   }
 
   /** Output columns: the group-by fields, then the metrics. */

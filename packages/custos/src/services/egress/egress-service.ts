@@ -146,7 +146,10 @@ export class EgressService {
       ledgerIndex: index,
       contentType: contentTypeOf(format),
       flow,
-      chunks: runExport(this.deps, { principal, flow, format, startIndex: index }),
+      chunks: runExport(
+        { ...this.deps, flowInForce: this.deps.flowInForce ?? ((id) => this.flows.get(id)) },
+        { principal, flow, format, startIndex: index },
+      ),
     };
   }
 

@@ -7,18 +7,25 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** How an export ended, as its trailer says and its ledger entry records. */
 export interface ExportSummary {
-  readonly status: 'complete' | 'stopped';
+  /**
+   * `complete`; `stopped` (the rest was withheld); `unrecorded` (everything was sent, but the
+   * closing ledger entry could not be written: an `egress.unrecorded` alert fired).
+   */
+  readonly status: 'complete' | 'stopped' | 'unrecorded';
   /** Why it stopped (`EGRESS_LIMIT_EXCEEDED`, `EGRESS_DLP_BLOCKED`, …). */
   readonly code?: string | undefined;
   readonly flow: string;
   /** Data rows sent (records, or groups for an aggregating flow). */
   readonly rows: number;
-  /** Source records read into the rows sent. */
+  /** Source records behind the rows sent (for an aggregating flow: behind the groups sent only). */
   readonly records: number;
-  /** Distinct subjects behind the rows sent. */
+  /** Distinct subjects behind the rows sent (for an aggregating flow: behind the groups sent only). */
   readonly subjects: number;
+  /**
+   * Groups of fewer than k persons, withheld. How many records or persons they held is not said
+   * here (it would tell the destination about groups below k); the ledger entry records it.
+   */
   readonly suppressedGroups: number;
-  readonly suppressedRecords: number;
   /** `sha256:<hex>` of every byte before the trailer. */
   readonly digest: string;
   /** Ledger index of the entry recording the whole export (absent when even that failed). */
@@ -32,9 +39,10 @@ export function contentTypeOf(format: ExportFormat): string {
 
 function csvCell(v: OutValue | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
-  // RFC 4180 quoting; a leading =, +, - or @ is quoted too, so spreadsheets do not run it.
-  return /[",\r\n]|^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  // A text cell a spreadsheet would read as a formula (leading =, +, -, @, tab or carriage return)
+  // gets a leading ' (quoting alone does not stop it); numbers are numbers. Then RFC 4180 quoting.
+  const s = typeof v !== 'number' && /^[=+\-@\t\r]/.test(String(v)) ? `'${String(v)}` : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Encodes rows a batch at a time; the header (CSV) is part of the first batch. */

@@ -8,7 +8,7 @@ import type { EgressStore, MeterBatch } from '../../ports/egress-store.js';
 import type { AlertDispatcher } from '../gatekeeping/alert-dispatcher.js';
 import type { GatekeepingLedger } from '../gatekeeping/gatekeeping-entries.js';
 import { Aggregator } from './aggregation.js';
-import { type DlpHit, leaksForbidden, scanPatterns } from './dlp.js';
+import { type DlpHit, leaksWithheld, scanPatterns } from './dlp.js';
 import { egressEntry, flowDetails } from './egress-entries.js';
 import { type ExportFormat, type ExportSummary, RowEncoder, trailerOf } from './export-format.js';
 import { FlowTransform, flowKey, type OutValue } from './flow-transform.js';
@@ -26,6 +26,33 @@ export interface RunDeps extends SourceDeps {
   readonly clock: Clock;
   /** The custodian's egress key; each flow's pseudonymisation key is derived from it. */
   readonly custodianKey: Uint8Array;
+  /**
+   * The flow in force now with this id: re-read before every batch, so an export stops cleanly when
+   * its flow is replaced (or withdrawn) mid-stream. Absent: only expiry is re-checked.
+   */
+  readonly flowInForce?: ((id: string) => Promise<FlowSpec | undefined>) | undefined;
+  /** Told about an unexpected (uncoded) failure: error name, code and stack frames, never data. */
+  readonly logError?: ((event: string, fields: Readonly<Record<string, string>>) => void) | undefined;
+}
+
+/** Collection categories whose records are about a person: anything of theirs leaving counts. */
+const PERSONAL_CATEGORIES: ReadonlySet<string> = new Set(['protected', 'interoperability']);
+
+/** An uncoded error as logged: its name, code and stack frames, never its message (it may hold data). */
+export function describeError(err: unknown): Record<string, string> {
+  if (!(err instanceof Error)) return { error: typeof err };
+  const code = (err as { code?: unknown }).code;
+  const frames = (err.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 8)
+    .map((l) => l.trim())
+    .join(' | ');
+  return { error: err.name, ...(typeof code === 'string' ? { errorCode: code } : {}), stack: frames };
+}
+
+function defaultLogError(event: string, fields: Readonly<Record<string, string>>): void {
+  process.stderr.write(`${JSON.stringify({ level: 'error', event, ...fields })}\n`);
 }
 
 /** One export: who, which flow, which format, and the ledger entry that allowed it. */
@@ -46,7 +73,13 @@ class Stop extends Error {
   }
 }
 
-/** Per data type, the pseudonyms of the subjects whose tagged fields a batch lets out. */
+/**
+ * Per data type, the pseudonyms of the subjects a batch lets something of out. A record counts when
+ * any of its fields leaves (allowed, pseudonymised, generalised or aggregated: anything but dropped)
+ * or its subject does (pseudonymised): under each data type tagged on a field that leaves, and, when
+ * none is tagged and the record is about a person (a protected or interoperability collection), as
+ * `personal-identifiers`.
+ */
 function meterBatches(
   config: CustosConfig,
   transform: FlowTransform,
@@ -54,40 +87,68 @@ function meterBatches(
   refOf: (subject: string) => string,
 ): MeterBatch[] {
   const byType = new Map<string, Set<string>>();
+  const add = (type: string, subject: string): void => {
+    const set = byType.get(type) ?? new Set<string>();
+    set.add(subject);
+    byType.set(type, set);
+  };
   for (const r of batch) {
-    const tags = config.egress.dataTypes[r.collection];
-    if (tags === undefined) continue;
+    const tags = config.egress.dataTypes[r.collection] ?? {};
+    let leaves = transform.flow.subject === 'pseudonymise';
+    let tagged = false;
     for (const name of Object.keys(r.fields)) {
+      const rule = transform.rule(r.collection, name);
+      if (rule === undefined || rule.rule === 'drop') continue;
+      leaves = true;
       const type = tags[name];
-      const rule = transform.rule(name);
-      if (type === undefined || rule === undefined || rule.rule === 'drop') continue;
-      const set = byType.get(type) ?? new Set<string>();
-      set.add(r.subject);
-      byType.set(type, set);
+      if (type !== undefined) {
+        tagged = true;
+        add(type, r.subject);
+      }
     }
+    const category = config.collections.find((c) => c.id === r.collection)?.category ?? 'protected';
+    if (leaves && !tagged && PERSONAL_CATEGORIES.has(category)) add('personal-identifiers', r.subject);
   }
   return [...byType].map(([dataType, subjects]) => ({ dataType, refs: [...subjects].map(refOf) }));
 }
 
 /**
- * Runs one export as a stream of text chunks. Each batch is transformed, checked for leaks (the
- * originals the flow withholds, then identifier patterns in the encoded text), metered against the
- * counterparty's 12-month limits, and only then yielded. A stop before any byte went out throws
- * the coded error; after, the last chunk is a trailer saying so. Either way one `egress` entry
- * records the whole export (rows, records, distinct subjects, suppressed groups, output digest).
+ * Runs one export as a stream of text chunks. Before each batch the flow must still be in force
+ * (unexpired, not replaced). Each batch is transformed, checked for leaks (the originals the flow
+ * withholds, then identifier patterns in the encoded text), metered against the counterparty's
+ * 12-month limits, and only then yielded. A stop before any byte went out throws the coded error;
+ * after, the last chunk is a trailer saying so. Either way one `egress` entry records the whole
+ * export (rows, records, distinct subjects, suppressed groups, output digest); if that entry cannot
+ * be written, an alert says so and the trailer of a complete export says `unrecorded`.
  */
 export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator<string, void> {
   const { flow, format } = req;
-  const transform = new FlowTransform(flow, flowKey(deps.custodianKey, flow.id), deps.config.collections);
+  const transform = new FlowTransform(
+    flow,
+    flowKey(deps.custodianKey, flow.id, flow.destination),
+    deps.config.collections,
+  );
   const agg = flow.aggregate
     ? new Aggregator(flow.aggregate.groupBy, flow.aggregate.metrics, flow.aggregate.minGroupSize)
     : undefined;
-  const encoder = new RowEncoder(format, agg ? agg.columns() : transform.columns);
+  const columns = agg ? agg.columns() : transform.columns;
+  const visibleColumns = agg ? (flow.aggregate?.groupBy ?? []) : transform.columns;
+  const encoder = new RowEncoder(format, columns);
   const hash = createHash('sha256');
+  /** Distinct subjects behind the rows sent: O(distinct subjects) memory (docs/egress.md). */
   const subjects = new Set<string>();
-  const counts = { rows: 0, records: 0, suppressedGroups: 0, suppressedRecords: 0, bytes: 0 };
+  const counts = {
+    rows: 0,
+    records: 0,
+    subjects: 0,
+    recordsRead: 0,
+    suppressedGroups: 0,
+    suppressedRecords: 0,
+    bytes: 0,
+  };
   let sent = false;
   let finished = false;
+  const log = deps.logError ?? defaultLogError;
 
   const summary = (status: ExportSummary['status'], code?: string, ledgerIndex?: number): ExportSummary => ({
     status,
@@ -95,9 +156,8 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
     flow: flow.id,
     rows: counts.rows,
     records: counts.records,
-    subjects: subjects.size,
+    subjects: agg ? counts.subjects : subjects.size,
     suppressedGroups: counts.suppressedGroups,
-    suppressedRecords: counts.suppressedRecords,
     digest: `sha256:${hash.copy().digest('hex')}`,
     ...(ledgerIndex === undefined ? {} : { ledgerIndex }),
   });
@@ -124,7 +184,9 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
             records: s.records,
             subjects: s.subjects,
             suppressedGroups: s.suppressedGroups,
-            suppressedRecords: s.suppressedRecords,
+            // For the ledger only (never in the trailer): what the suppressed groups held.
+            suppressedRecords: counts.suppressedRecords,
+            recordsRead: counts.recordsRead,
             bytes: counts.bytes,
             digest: s.digest,
             ...(s.code === undefined ? {} : { code: s.code }),
@@ -137,6 +199,17 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
     } catch {
       return undefined;
     }
+  };
+  const unrecorded = (action: string, s: ExportSummary): void => {
+    deps.alerts.emit('egress.unrecorded', {
+      flowId: flow.id,
+      principal: req.principal.id,
+      action,
+      status: s.status,
+      rows: s.rows,
+      digest: s.digest,
+      recorded: false,
+    });
   };
 
   const emit = (text: string): string => {
@@ -157,17 +230,25 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
     return r;
   };
   const dlp = (hit: DlpHit): Stop => new Stop('EGRESS_DLP_BLOCKED', 'dlp', { detector: hit.detector });
+  /** The flow must still be in force: unexpired, and not replaced by another version. */
+  const inForce = async (): Promise<void> => {
+    if (deps.clock.now() >= flow.expiresAt) throw new Stop('FLOW_EXPIRED', 'flow-expired');
+    if (deps.flowInForce) {
+      const current = await deps.flowInForce(flow.id);
+      if (current?.version !== flow.version)
+        throw new Stop('FLOW_STALE', 'flow-replaced', { inForce: current?.version ?? 'none' });
+    }
+  };
 
   try {
     try {
       for await (const batch of readBatches(deps, flow, deps.config.egress.batchSize)) {
+        await inForce();
         const out: Record<string, OutValue>[] = [];
         for (const r of batch) {
           const t = transform.apply(r.subject, r.collection, r.fields);
-          const visible = agg
-            ? Object.fromEntries(flow.aggregate?.groupBy.map((g) => [g, t.values[g] ?? null]) ?? [])
-            : t.values;
-          if (leaksForbidden(visible, t.forbidden)) throw dlp({ detector: 'protected-value' });
+          const cells = visibleColumns.map((c) => [c, t.values[c]] as const);
+          if (leaksWithheld(cells, t.forbidden)) throw dlp({ detector: 'protected-value' });
           out.push(t.values);
         }
         const text = agg ? '' : encoder.encode(out);
@@ -189,37 +270,51 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
               wouldBe: m.total,
             });
         }
-        for (const r of batch) subjects.add(r.subject);
-        counts.records += batch.length;
+        counts.recordsRead += batch.length;
         if (agg) {
           batch.forEach((r, i) => {
             agg.add(r.subject, out[i] ?? {});
           });
         } else {
+          for (const r of batch) subjects.add(r.subject);
+          counts.records += batch.length;
           counts.rows += out.length;
           yield emit(text);
         }
       }
       if (agg) {
+        await inForce();
         const res = agg.result();
         const text = encoder.encode(res.rows);
-        const hit = scanPatterns(text);
+        // The group keys are scanned for identifier patterns; the metrics are counts and sums over
+        // k or more persons, computed here (a sum of large numbers can look like a phone number).
+        const keys = res.rows
+          .map((row) => JSON.stringify(visibleColumns.map((c) => row[c] ?? null)))
+          .join('\n');
+        const hit = scanPatterns(keys);
         if (hit) throw dlp(hit);
         counts.rows = res.rows.length;
+        // Over the groups sent only: nothing about the suppressed ones but their number.
+        counts.records = res.records;
+        counts.subjects = res.subjects;
         counts.suppressedGroups = res.suppressedGroups;
         counts.suppressedRecords = res.suppressedRecords;
         yield emit(text);
       } else if (!encoder.started) yield emit(encoder.encode([]));
     } catch (err) {
       if (err instanceof Stop) throw err;
-      const code: ErrorCode = isCustosError(err) ? err.code : 'INTERNAL';
-      throw new Stop(code, 'error');
+      if (isCustosError(err)) throw new Stop(err.code, 'error');
+      // Not one of ours: say what it was (never its message, which may hold data), then INTERNAL.
+      log('egress.export-error', { flowId: flow.id, principal: req.principal.id, ...describeError(err) });
+      throw new Stop('INTERNAL', 'error');
     }
     const done = summary('complete');
     const index = await record('export-complete', done);
     finished = true;
     if (index === undefined) {
-      yield trailerOf(format, summary('stopped', 'LEDGER_UNAVAILABLE'));
+      // Everything was sent; only the closing entry is missing. Say exactly that.
+      unrecorded('export-complete', done);
+      yield trailerOf(format, summary('unrecorded', 'LEDGER_UNAVAILABLE'));
       return;
     }
     yield trailerOf(format, { ...done, ledgerIndex: index });
@@ -233,9 +328,15 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
         ? 'egress.dlp'
         : err.code === 'EGRESS_LIMIT_EXCEEDED'
           ? 'egress.limit'
-          : undefined;
-    if (alert)
-      deps.alerts.emit(alert, { flowId: flow.id, principal: req.principal.id, code: err.code, ...err.extra });
+          : 'egress.stopped';
+    // The stop alerts whether or not it could be recorded, and says which.
+    deps.alerts.emit(alert, {
+      flowId: flow.id,
+      principal: req.principal.id,
+      code: err.code,
+      recorded: index !== undefined,
+      ...err.extra,
+    });
     if (!sent) {
       throw new CustosError(err.code, stopMessage(err.code), {
         ...(index === undefined ? {} : { ledgerIndex: index }),
@@ -245,7 +346,11 @@ export async function* runExport(deps: RunDeps, req: RunRequest): AsyncGenerator
     yield trailerOf(format, { ...s, ledgerIndex: index });
   } finally {
     // The reader went away mid-stream: what it received is still recorded.
-    if (!finished) await record('export-aborted', summary('stopped', 'ABORTED'), 'client-aborted');
+    if (!finished) {
+      const s = summary('stopped', 'ABORTED');
+      if ((await record('export-aborted', s, 'client-aborted')) === undefined)
+        unrecorded('export-aborted', s);
+    }
   }
 }
 
@@ -255,6 +360,10 @@ function stopMessage(code: ErrorCode): string {
       return 'the export would exceed the counterparty volume limit; nothing was sent';
     case 'EGRESS_DLP_BLOCKED':
       return 'the data-loss check stopped the export; nothing was sent';
+    case 'FLOW_EXPIRED':
+      return 'the flow expired before the export could start; nothing was sent';
+    case 'FLOW_STALE':
+      return 'the flow was replaced before the export could start; nothing was sent';
     default:
       return 'the export failed; nothing was sent';
   }

@@ -45,8 +45,8 @@ export interface FlowProposalView {
 /**
  * Governed flow changes, the same way as policy changes: a custodian or operator proposes a flow
  * declaration (new, or replacing one in force); governance board members approve it by quorum
- * (never their own); activation records it in the ledger, then stores it, and it is in force for
- * every gateway instance at once. A change made against a flow version no longer in force is stale.
+ * (never their own); activation stores it by compare-and-swap, then records it in the ledger, and
+ * it is in force for every gateway instance at once. A change made against a flow version no longer in force is stale.
  */
 export class FlowGovernance {
   constructor(
@@ -188,22 +188,24 @@ export class FlowGovernance {
     return this.view((await this.deps.store.getFlowProposal(p.id)) ?? p);
   }
 
-  /** Activates an approved proposal: checked again, recorded in the ledger, then stored (in force). */
+  /**
+   * Activates an approved proposal: checked again, stored (in force) by compare-and-swap against the
+   * stored row its base version came from, then recorded in the ledger. Two activations racing on
+   * one flow cannot both win, and the loser leaves no `flow-activate` entry.
+   */
   async activate(principal: Principal, id: string): Promise<FlowProposalView> {
     const p = await this.get(principal, id);
     boardMember(this.deps.governance, principal);
     if (p.state !== 'approved')
       throw new CustosError('PROPOSAL_NOT_APPROVED', 'only an approved proposal is activated');
-    const current = await this.flows.get(p.flowId);
+    // One read decides both: is the flow in force still the proposal's base, and which stored row
+    // the swap must still find.
+    const { flow: current, storedVersion } = await this.flows.current(p.flowId);
     if (current?.version !== p.baseVersion)
       throw new CustosError('FLOW_STALE', 'the flow in force changed since this proposal; propose again');
     // Checked again: the configuration may have changed since the proposal was made.
     const flow = this.flows.parse(JSON.parse(p.declaration));
-    const stored = await this.flows.storedVersion(p.flowId);
     const now = this.deps.clock.now();
-    await this.deps.ledger.append(
-      egressEntry(refOf(principal), 'flow-activate', 'none', [], this.details(p)),
-    );
     const ok = await this.deps.store.activateFlow(
       {
         flowId: flow.id,
@@ -213,10 +215,30 @@ export class FlowGovernance {
         activatedAt: now,
         activatedBy: principal.id,
       },
-      stored,
+      storedVersion,
     );
     if (!ok)
       throw new CustosError('FLOW_STALE', 'the flow in force changed since this proposal; propose again');
+    try {
+      await this.deps.ledger.append(
+        egressEntry(refOf(principal), 'flow-activate', 'none', [], this.details(p)),
+      );
+    } catch (err) {
+      // The flow is in force (every export through it names its version in the ledger), but its
+      // activation is not recorded: say so loudly.
+      this.deps.alerts.emit('egress.unrecorded', {
+        action: 'flow-activate',
+        proposalId: p.id,
+        flowId: flow.id,
+        version: flow.version,
+        recorded: false,
+      });
+      throw new CustosError(
+        'LEDGER_UNAVAILABLE',
+        'the flow was activated, but its ledger entry could not be written',
+        { cause: err },
+      );
+    }
     this.deps.alerts.emit('flow.activated', {
       proposalId: p.id,
       flowId: flow.id,

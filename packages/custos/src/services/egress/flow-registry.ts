@@ -71,8 +71,20 @@ export class FlowRegistry {
     return (await this.all()).get(id);
   }
 
-  /** The stored version of a governed flow (what a change's activation must still find). */
-  async storedVersion(id: string): Promise<string | undefined> {
-    return (await this.store.activeFlows()).find((f) => f.flowId === id)?.version;
+  /**
+   * From one read of the store: the flow in force with this id, and the version of its stored row
+   * (what an activation compares and swaps against: the in-force flow follows from that row).
+   */
+  async current(id: string): Promise<{ flow: FlowSpec | undefined; storedVersion: string | undefined }> {
+    const stored = (await this.store.activeFlows()).find((f) => f.flowId === id);
+    if (stored === undefined)
+      return { flow: this.config.egress.flows.find((f) => f.id === id), storedVersion: undefined };
+    let flow: FlowSpec | undefined;
+    try {
+      flow = this.parse(JSON.parse(stored.declaration));
+    } catch {
+      flow = undefined;
+    }
+    return { flow, storedVersion: stored.version };
   }
 }

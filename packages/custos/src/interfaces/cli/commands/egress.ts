@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { CustosError } from '../../../domain/errors.js';
 import type { EgressReport } from '../../../services/egress/egress-service.js';
@@ -28,6 +28,22 @@ function printReport(r: EgressReport): void {
     );
 }
 
+function errnoOf(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : 'write failed';
+}
+
+/** Opens (creates or truncates, mode 0600) the output file now, or throws a coded error. */
+function openOutput(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w', 0o600);
+  } catch (err) {
+    throw new CustosError('BAD_REQUEST', `cannot open the output file ${path} (${errnoOf(err)})`);
+  }
+  return createWriteStream('', { fd });
+}
+
 /** `custos egress export FLOW` and `custos egress report`. */
 export function registerEgressCommands(program: Command, exit: ExitBox): void {
   const egress = program
@@ -51,22 +67,40 @@ export function registerEgressCommands(program: Command, exit: ExitBox): void {
         throw new CustosError('VALIDATION_FAILED', `--format must be ${EXPORT_FORMATS.join(' or ')}`);
       await withCustos(resolveConfigPath(opts.config), async (custos) => {
         const principal = await actingPrincipal(custos, opts);
-        const handle = await custos.egress.open(principal, flow, opts.format as ExportFormat);
-        const out = opts.out === undefined ? process.stdout : createWriteStream(opts.out, { mode: 0o600 });
-        let last = '';
-        for await (const chunk of handle.chunks) {
-          last = chunk;
-          if (!out.write(chunk)) await once(out, 'drain');
-        }
-        if (out !== process.stdout) {
-          out.end();
-          await once(out, 'finish');
-        }
-        await custos.gatekeeping.alerts.idle();
-        // A stop after data went out is said by the trailer; the exit code says it too.
-        if (/"status":"stopped"|status=stopped/.test(last)) {
-          process.stderr.write('export stopped: see the trailer line\n');
-          exit.code = EXIT.failure;
+        // The output file is opened before the export is: a bad path costs no ledger entry, no
+        // metering and no data read.
+        const out = opts.out === undefined ? process.stdout : openOutput(opts.out);
+        let failed: unknown;
+        out.on('error', (err) => {
+          failed = err;
+        });
+        try {
+          const handle = await custos.egress.open(principal, flow, opts.format as ExportFormat);
+          let last = '';
+          for await (const chunk of handle.chunks) {
+            if (failed !== undefined) throw failed;
+            last = chunk;
+            if (!out.write(chunk)) await once(out, 'drain');
+          }
+          if (out !== process.stdout) {
+            out.end();
+            await once(out, 'finish');
+          }
+          if (failed !== undefined) throw failed;
+          await custos.gatekeeping.alerts.idle();
+          // A stop after data went out is said by the trailer; the exit code says it too.
+          if (/"status":"stopped"|status=stopped/.test(last)) {
+            process.stderr.write('export stopped: see the trailer line\n');
+            exit.code = EXIT.failure;
+          } else if (/"status":"unrecorded"|status=unrecorded/.test(last)) {
+            process.stderr.write('export sent but not recorded in the ledger: see the trailer line\n');
+            exit.code = EXIT.failure;
+          }
+        } catch (err) {
+          if (out !== process.stdout) out.destroy();
+          if (err instanceof CustosError) throw err;
+          // A write failure mid-stream: the export's own entry records it as aborted.
+          throw new CustosError('BAD_REQUEST', `cannot write the output (${errnoOf(err)})`);
         }
       });
     },
