@@ -198,3 +198,27 @@ describe('pseudonym keys and expiry', () => {
     expect(expiresAt('2027-12-31T12:00:00Z')).toBe(Date.parse('2027-12-31T12:00:00Z'));
   });
 });
+
+describe('egress key file errors', () => {
+  it('name the key file, not a ledger key', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadOrCreate } = await import('../src/services/ledger/ledger-keys.js');
+    const dir = mkdtempSync(join(tmpdir(), 'custos-key-'));
+    try {
+      writeFileSync(join(dir, 'egress-pseudonym.key'), 'short');
+      expect(() => loadOrCreate(dir, 'egress-pseudonym.key')).toThrow(
+        expect.objectContaining({
+          code: 'KEY_UNAVAILABLE',
+          message: 'key file egress-pseudonym.key is corrupt (it must hold 32 bytes)',
+        }),
+      );
+      expect(() => loadOrCreate(join(dir, 'missing'), 'egress-pseudonym.key')).toThrow(
+        expect.objectContaining({ message: expect.not.stringContaining('ledger key') }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -16,7 +16,10 @@ export interface LedgerKeys {
   readonly subjectRefKey: Uint8Array;
 }
 
-/** Reads a 32-byte key file in `dir`, creating it (mode 0600) on first use; creation is race-free (`wx`). */
+/**
+ * Reads a 32-byte key file in `dir` (ledger keys, the egress pseudonym key), creating it (mode 0600)
+ * on first use; creation is race-free (`wx`).
+ */
 export function loadOrCreate(dir: string, name: string): Uint8Array {
   const path = join(dir, name);
   let key: Buffer;
@@ -27,12 +30,15 @@ export function loadOrCreate(dir: string, name: string): Uint8Array {
       writeFileSync(path, randomBytes(32), { flag: 'wx', mode: 0o600 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new CustosError('KEY_UNAVAILABLE', `cannot create ledger key ${name}`, { cause: err });
+        throw new CustosError('KEY_UNAVAILABLE', `cannot create key file ${name} in the keys directory`, {
+          cause: err,
+        });
       }
     }
     key = readFileSync(path);
   }
-  if (key.length !== 32) throw new CustosError('KEY_UNAVAILABLE', `ledger key ${name} is corrupt`);
+  if (key.length !== 32)
+    throw new CustosError('KEY_UNAVAILABLE', `key file ${name} is corrupt (it must hold 32 bytes)`);
   return new Uint8Array(key);
 }
 
