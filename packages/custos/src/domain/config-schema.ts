@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { governanceSchema } from './governance-config-schema.js';
+import { migrationSchema } from './migration-config-schema.js';
 import {
   custodySchema,
   ledgerPostgresSchema,
@@ -196,6 +197,8 @@ export const configSchema = z.strictObject({
     .default([]),
   /** Access requests, quorum, break-glass, policy board, alerts (see docs/gatekeeping.md). */
   governance: governanceSchema.unwrap().optional(),
+  /** Migration off legacy sites (see docs/migration.md). */
+  migration: migrationSchema,
 });
 
 /** The configuration as written, after defaults. */

@@ -1,5 +1,6 @@
 import type { Category, Mask, OrgKind, RawConfig } from './config-schema.js';
 import type { GovernanceSpec } from './governance-config.js';
+import type { MigrationSpec } from './migration-config.js';
 import type { PostgresSpec } from './postgres-config.js';
 
 /** A collection field with its (defaulted) classification. */
@@ -121,6 +122,8 @@ export interface CustosConfig {
   readonly principals: readonly PrincipalSpec[];
   /** Gatekeeping: approvers, quorum, break-glass, policy board, alerts. */
   readonly governance: GovernanceSpec;
+  /** Migration off legacy sites (docs/migration.md); no sources when the section is absent. */
+  readonly migration: MigrationSpec;
   /** SHA-256 (hex) of the canonical configuration, recorded in the ledger at start. */
   readonly digest: string;
 }

@@ -73,6 +73,19 @@ export const ERROR_CODES = {
   PROPOSAL_STALE: 409,
   /** An alert sink gave up delivering an event (never surfaced to a request; counted and logged). */
   ALERT_UNDELIVERED: 502,
+  // Migration off legacy sites (docs/migration.md).
+  /** A source record cannot be copied: malformed line, wrong column count, missing subject or id. */
+  MIGRATION_RECORD_INVALID: 422,
+  /** A legacy source cannot be read or written (unreachable database, missing file or key). */
+  MIGRATION_SOURCE_UNAVAILABLE: 503,
+  /** A copied batch read back from its target store does not match the source's digest. */
+  MIGRATION_VERIFY_FAILED: 500,
+  /** The step cannot run yet: purge before the copy finished, or records left at the source after a purge. */
+  MIGRATION_NOT_READY: 409,
+  /** A source that cannot delete rows awaits physical destruction: no certificate until it is gone. */
+  DESTRUCTION_PENDING: 409,
+  /** A deletion certificate fails verification (signature, ledger inclusion, root or count). */
+  CERTIFICATE_INVALID: 400,
 } as const;
 
 /** A stable, documented error code. */

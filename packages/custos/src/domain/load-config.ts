@@ -7,6 +7,7 @@ import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
 import { type Category, configSchema, type RawConfig } from './config-schema.js';
 import { CustosError } from './errors.js';
 import { checkGovernance, toGovernanceSpec } from './governance-config.js';
+import { checkMigration, toMigrationSpec } from './migration-config.js';
 import {
   checkPostgresSections,
   toCustodySpec,
@@ -67,6 +68,7 @@ function crossCheck(raw: RawConfig): string[] {
     paths.set(s.path, i);
   });
   problems.push(...checkPostgresSections(raw));
+  problems.push(...checkMigration(raw));
   raw.collections.forEach((c, i) => {
     const names = new Set<string>();
     c.fields.forEach((f, j) => {
@@ -170,6 +172,7 @@ function normalise(raw: RawConfig, baseDir: string): CustosConfig {
     residency: raw.residency,
     principals,
     governance: toGovernanceSpec(raw.governance, baseDir),
+    migration: toMigrationSpec(raw.migration, inData, baseDir),
     digest: createHash('sha256').update(JSON.stringify(raw)).digest('hex'),
   };
   return deepFreeze(config);

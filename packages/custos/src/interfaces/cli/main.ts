@@ -4,6 +4,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLedgerCommands } from './commands/ledger.js';
+import { registerMigrateCommands } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerResidencyCommands } from './commands/residency.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -33,6 +34,7 @@ export function buildProgram(exit: ExitBox): Command {
   registerTokenCommand(program, exit);
   registerPolicyCommands(program, exit);
   registerAccessCommands(program, exit);
+  registerMigrateCommands(program, exit);
   return program;
 }
 

@@ -1,0 +1,108 @@
+import type { SourceLocation } from '../../domain/migration-config.js';
+import type { PostgresSpec } from '../../domain/postgres-config.js';
+import type { MigrationSource, SourcePage, SourceRow } from '../../ports/migration-source.js';
+import { resolvePgOptions } from '../postgres/pg-connection.js';
+import { type PgPoolLease, PgPoolRegistry } from '../postgres/pg-pools.js';
+import { withTransaction } from '../postgres/pg-transaction.js';
+import { quoteName, sourceUnavailable, tableOf } from './source-errors.js';
+
+/**
+ * A legacy PostgreSQL database as a migration source. Tables are read from the connection's
+ * `schema` in key order; deletion locks the rows, re-checks each one and deletes in one transaction.
+ */
+export class PostgresMigrationSource implements MigrationSource {
+  private constructor(
+    readonly id: string,
+    private readonly lease: PgPoolLease,
+    private readonly schema: string,
+  ) {}
+
+  /** Connects (one round trip, so an unreachable server fails here with `MIGRATION_SOURCE_UNAVAILABLE`). */
+  static async open(id: string, spec: PostgresSpec): Promise<PostgresMigrationSource> {
+    const lease = new PgPoolRegistry().acquire(resolvePgOptions(spec));
+    const source = new PostgresMigrationSource(id, lease, spec.schema);
+    try {
+      await lease.pool.query('SELECT 1');
+    } catch (err) {
+      await lease.release().catch(() => {});
+      throw sourceUnavailable(id, 'cannot connect to the PostgreSQL database', err);
+    }
+    return source;
+  }
+
+  private table(location: SourceLocation): string {
+    return `${quoteName(this.schema)}.${quoteName(tableOf(location, this.id))}`;
+  }
+
+  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw sourceUnavailable(this.id, what, err);
+    }
+  }
+
+  async read(location: SourceLocation, cursor: string | undefined, limit: number): Promise<SourcePage> {
+    const t = this.table(location);
+    const k = quoteName(location.keyField);
+    const { rows } = await this.guard('cannot read the table', () =>
+      cursor === undefined
+        ? this.lease.pool.query<SourceRow>(`SELECT * FROM ${t} ORDER BY ${k} LIMIT $1`, [limit])
+        : this.lease.pool.query<SourceRow>(`SELECT * FROM ${t} WHERE ${k} > $1 ORDER BY ${k} LIMIT $2`, [
+            JSON.parse(cursor),
+            limit,
+          ]),
+    );
+    const items = rows.map((row) => {
+      const key = JSON.stringify(row[location.keyField] ?? null);
+      return { at: `${location.keyField}=${key}`, key, row, error: undefined };
+    });
+    return { items, cursor: items.length === 0 ? undefined : items[items.length - 1]?.key };
+  }
+
+  async count(location: SourceLocation): Promise<number> {
+    const { rows } = await this.guard('cannot count the table', () =>
+      this.lease.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.table(location)}`),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async exists(location: SourceLocation): Promise<boolean> {
+    const { rows } = await this.guard('cannot list tables', () =>
+      this.lease.pool.query('SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [
+        this.schema,
+        tableOf(location, this.id),
+      ]),
+    );
+    return rows.length > 0;
+  }
+
+  async delete(
+    location: SourceLocation,
+    keys: readonly string[],
+    confirm: (row: SourceRow) => boolean,
+  ): Promise<number> {
+    const t = this.table(location);
+    const k = quoteName(location.keyField);
+    return this.guard('cannot delete rows', () =>
+      withTransaction(this.lease.pool, async (tx) => {
+        const values = keys.map((key) => JSON.parse(key) as unknown);
+        const { rows } = await tx.query<SourceRow>(`SELECT * FROM ${t} WHERE ${k} = ANY($1) FOR UPDATE`, [
+          values,
+        ]);
+        const confirmed = rows.filter(confirm).map((r) => r[location.keyField]);
+        if (confirmed.length === 0) return 0;
+        const res = await tx.query(`DELETE FROM ${t} WHERE ${k} = ANY($1)`, [confirmed]);
+        return res.rowCount ?? 0;
+      }),
+    );
+  }
+
+  async shred(): Promise<void> {
+    throw sourceUnavailable(this.id, 'a PostgreSQL source holds no key Custos could destroy');
+  }
+
+  async close(): Promise<void> {
+    await this.lease.release();
+  }
+}

@@ -1,0 +1,76 @@
+import type { MigrationSource } from '../../ports/migration-source.js';
+import type { MigrationContext } from './migration-context.js';
+
+/** What is known of a subject's home jurisdiction. */
+export interface SubjectJurisdiction {
+  /** Undefined when neither Custos nor the accounts source knows it: the record is held back. */
+  readonly jurisdiction: string | undefined;
+  /** Already registered with Custos (its keys exist). */
+  readonly registered: boolean;
+  readonly erased: boolean;
+}
+
+const PAGE = 5000;
+
+/**
+ * Resolves subjects' jurisdictions: Custos's own subject registry first, then the declared accounts
+ * source. A value that is not a configured jurisdiction is unknown: it is never guessed.
+ */
+export class JurisdictionResolver {
+  private accounts: Map<string, string> | undefined;
+  private readonly jurisdictions: ReadonlySet<string>;
+
+  constructor(private readonly ctx: MigrationContext) {
+    this.jurisdictions = new Set(ctx.config.jurisdictions.map((j) => j.id));
+  }
+
+  /** Reads the accounts source once (subject → jurisdiction); empty when none is declared. */
+  private async loadAccounts(): Promise<Map<string, string>> {
+    if (this.accounts) return this.accounts;
+    const map = new Map<string, string>();
+    const spec = this.ctx.config.migration.accounts;
+    if (spec !== undefined) {
+      const sourceSpec = this.ctx.config.migration.sources.find((s) => s.id === spec.source);
+      if (sourceSpec !== undefined) {
+        const source: MigrationSource = await this.ctx.openSource(sourceSpec);
+        try {
+          let cursor: string | undefined;
+          for (;;) {
+            const page = await source.read(spec.location, cursor, PAGE);
+            if (page.items.length === 0) break;
+            cursor = page.cursor;
+            for (const item of page.items) {
+              const subject = item.row?.[spec.subjectField];
+              const raw = item.row?.[spec.jurisdictionField];
+              if ((typeof subject !== 'string' && typeof subject !== 'number') || typeof raw !== 'string')
+                continue;
+              const j = spec.values?.[raw] ?? raw;
+              if (this.jurisdictions.has(j)) map.set(String(subject), j);
+            }
+          }
+        } finally {
+          await source.close();
+        }
+      }
+    }
+    this.accounts = map;
+    return map;
+  }
+
+  /** Looks up many subjects at once. */
+  async resolve(subjects: readonly string[]): Promise<Map<string, SubjectJurisdiction>> {
+    const known = await this.ctx.subjectStore.getMany(subjects);
+    const out = new Map<string, SubjectJurisdiction>();
+    let accounts: Map<string, string> | undefined;
+    for (const s of subjects) {
+      const row = known.get(s);
+      if (row !== undefined) {
+        out.set(s, { jurisdiction: row.jurisdiction, registered: true, erased: row.erasedAt !== undefined });
+        continue;
+      }
+      accounts ??= await this.loadAccounts();
+      out.set(s, { jurisdiction: accounts.get(s), registered: false, erased: false });
+    }
+    return out;
+  }
+}
