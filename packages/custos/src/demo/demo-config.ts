@@ -1,3 +1,5 @@
+import { DEMO_MIGRATION_YAML } from './demo-legacy.js';
+
 /**
  * The demo world's configuration. It mirrors the real case: a social app's US user data moves off
  * its own datacenter, an offshore backup site and a public cloud onto a trusted in-country cloud,
@@ -117,5 +119,5 @@ governance:
   supervision: { purposes: [LEGAL_REQUEST], role: supervisor }
   breakGlass: { role: break-glass, maxDurationMinutes: 60, reviewers: 2, reviewDeadlineHours: 24 }
   board: { role: board, quorum: 2, operatorApprovals: 1 }
-`;
+${DEMO_MIGRATION_YAML}`;
 }
