@@ -1,0 +1,61 @@
+/** A PostgreSQL legacy source, with the migration state in PostgreSQL too: copy, purge, certificate. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { verifyCertificateFile } from '../../src/services/migrate/deletion-certificate.js';
+import { freshSchema, testPool, withPostgres } from '../pg-helpers.js';
+import { newWorld } from './migrate-helpers.js';
+
+withPostgres('migration from a PostgreSQL source', () => {
+  describe('migration from a PostgreSQL source', () => {
+    it('copies, deletes only verified rows, and certifies', async () => {
+      const source = freshSchema('legacy');
+      const state = freshSchema('mstate');
+      const { pool, dropAndEnd } = testPool(process.env.CUSTOS_PG_URL as string);
+      await pool.query(`CREATE SCHEMA ${source}`);
+      await pool.query(`CREATE TABLE ${source}.accounts (user_id text PRIMARY KEY, country text)`);
+      await pool.query(`CREATE TABLE ${source}.messages (id integer PRIMARY KEY, user_id text, body text)`);
+      await pool.query(`INSERT INTO ${source}.accounts VALUES ('u1', 'US'), ('u2', 'SG')`);
+      await pool.query(
+        `INSERT INTO ${source}.messages SELECT i, CASE WHEN i % 3 = 0 THEN 'u3' WHEN i % 2 = 0 THEN 'u2' ELSE 'u1' END, 'note ' || i FROM generate_series(1, 25) i`,
+      );
+      const conn = { urlEnv: 'CUSTOS_PG_URL', schema: source };
+      const w = await newWorld({
+        batchSize: 4,
+        state: { driver: 'postgres', urlEnv: 'CUSTOS_PG_URL', schema: state },
+        accounts: { source: 'pg', table: 'accounts', subjectField: 'user_id', jurisdictionField: 'country' },
+        sources: [
+          {
+            id: 'pg',
+            site: 'us-legacy-dc',
+            kind: 'postgres',
+            postgres: conn,
+            datasets: [
+              { collection: 'messages', table: 'messages', subjectField: 'user_id', fields: ['body'] },
+            ],
+          },
+        ],
+      });
+      try {
+        const [run] = await w.migration.run();
+        expect(run?.copied).toBe(17);
+        expect(run?.held).toBe(8); // u3 has no account
+        expect(await w.custos.stores.get('sg-main')?.get('u2', 'messages', '2')).toBeDefined();
+        const [purge] = await w.migration.purge();
+        expect(purge?.status).toBe('purged');
+        const { rows } = await pool.query<{ user_id: string }>(
+          `SELECT DISTINCT user_id FROM ${source}.messages`,
+        );
+        expect(rows.map((r) => r.user_id)).toEqual(['u3']);
+        const verdict = await verifyCertificateFile(
+          readFileSync(purge?.certificate as string, 'utf8'),
+          w.custos.ledger.verifierKey,
+        );
+        expect(verdict.ok).toBe(true);
+        expect(verdict.certificate?.count).toBe(17);
+      } finally {
+        await w.cleanup();
+        await dropAndEnd(source, state);
+      }
+    });
+  });
+});
