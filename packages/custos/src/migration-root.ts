@@ -10,6 +10,10 @@ import type { MigrationSource } from './ports/migration-source.js';
 import type { MigrationStateStore } from './ports/migration-state.js';
 import { loadLedgerKeys } from './services/ledger/ledger-keys.js';
 import { MigrationService } from './services/migrate/migration-service.js';
+import { SubjectKeys } from './services/subject-keys.js';
+
+/** How long the migration keeps unwrapped subject keys (it re-checks erasure per batch). */
+export const MIGRATION_KEY_CACHE_MS = 10 * 60_000;
 
 /** Opens the migration state store the configuration names (SQLite file or PostgreSQL schema). */
 export async function openMigrationState(spec: MigrationSpec['state']): Promise<MigrationStateStore> {
@@ -56,7 +60,14 @@ export async function createMigration(
   return new MigrationService({
     config,
     router: custos.router,
-    subjects: custos.subjects,
+    // Its own key cache, kept for minutes: erasure is re-checked against the store for every batch.
+    subjects: new SubjectKeys(
+      custos.subjectStore,
+      custos.keyProvider,
+      custos.clock,
+      100_000,
+      MIGRATION_KEY_CACHE_MS,
+    ),
     subjectStore: custos.subjectStore,
     stores: custos.stores,
     ledger: custos.ledger,

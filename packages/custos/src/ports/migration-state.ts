@@ -59,7 +59,8 @@ export interface MigrationStateStore {
   dataset(id: string): Promise<DatasetState | undefined>;
   datasets(): Promise<DatasetState[]>;
   /**
-   * Commits a copied batch: inserts `records` (a source key already recorded is left as it is),
+   * Commits a copied batch: inserts `records` (a sequence number already recorded is left as it
+   * is: a batch re-run after a crash gets the same numbers from the same cursor),
    * records `held` rows, forgets `released` held keys (now copied), and saves `state`.
    */
   commitCopy(

@@ -68,7 +68,7 @@ export function migrationStateConformance(name: string, factory: MigrationStateF
       expect((await store.dataset('src/profiles'))?.copied).toBe(4);
     });
 
-    it('keeps the first record for a source key (a batch re-run after a crash changes nothing)', async () => {
+    it('keeps the first record for a sequence number (a batch re-run after a crash changes nothing)', async () => {
       await store.commitCopy(state(), [rec(0, 'same')], [], []);
       await store.commitCopy(state(), [{ ...rec(0, 'same'), store: 'other' }], [], []);
       const all = await store.records('src/profiles', -1, 10, 'all');

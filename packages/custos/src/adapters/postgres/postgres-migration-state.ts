@@ -16,7 +16,7 @@ const MIGRATIONS: readonly PgMigration[] = [
      dataset text COLLATE "C" NOT NULL, seq bigint NOT NULL, source_key text COLLATE "C" NOT NULL,
      subject text NOT NULL, id text NOT NULL, digest bytea NOT NULL, store text NOT NULL,
      deleted boolean NOT NULL DEFAULT false,
-     PRIMARY KEY (dataset, seq), UNIQUE (dataset, source_key));
+     PRIMARY KEY (dataset, seq));
    CREATE TABLE ${s}.migration_held (
      dataset text COLLATE "C" NOT NULL, source_key text COLLATE "C" NOT NULL, at text NOT NULL,
      reason text NOT NULL, detail text NOT NULL, PRIMARY KEY (dataset, source_key));`,

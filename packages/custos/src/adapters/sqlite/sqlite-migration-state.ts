@@ -11,7 +11,7 @@ const MIGRATIONS = [
    CREATE TABLE migration_records (
      dataset TEXT NOT NULL, seq INTEGER NOT NULL, source_key TEXT NOT NULL, subject TEXT NOT NULL,
      id TEXT NOT NULL, digest BLOB NOT NULL, store TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
-     PRIMARY KEY (dataset, seq), UNIQUE (dataset, source_key)) WITHOUT ROWID;
+     PRIMARY KEY (dataset, seq)) WITHOUT ROWID;
    CREATE TABLE migration_held (
      dataset TEXT NOT NULL, source_key TEXT NOT NULL, at TEXT NOT NULL, reason TEXT NOT NULL,
      detail TEXT NOT NULL, PRIMARY KEY (dataset, source_key)) WITHOUT ROWID;`,

@@ -57,15 +57,30 @@ export class JurisdictionResolver {
     return map;
   }
 
-  /** Looks up many subjects at once. */
+  /** Subjects found registered and not erased, remembered for the run (see `resolve`). */
+  private readonly seen = new Map<string, string>();
+
+  /**
+   * Looks up many subjects at once. A subject once found registered is not looked up again in
+   * this run: if it is erased meanwhile, its copies are sealed under a destroyed key, and purge,
+   * which re-verifies every copy, deletes nothing of it.
+   */
   async resolve(subjects: readonly string[]): Promise<Map<string, SubjectJurisdiction>> {
-    const known = await this.ctx.subjectStore.getMany(subjects);
     const out = new Map<string, SubjectJurisdiction>();
-    let accounts: Map<string, string> | undefined;
+    const unseen: string[] = [];
     for (const s of subjects) {
+      const j = this.seen.get(s);
+      if (j === undefined) unseen.push(s);
+      else out.set(s, { jurisdiction: j, registered: true, erased: false });
+    }
+    if (unseen.length === 0) return out;
+    const known = await this.ctx.subjectStore.getMany(unseen);
+    let accounts: Map<string, string> | undefined;
+    for (const s of unseen) {
       const row = known.get(s);
       if (row !== undefined) {
         out.set(s, { jurisdiction: row.jurisdiction, registered: true, erased: row.erasedAt !== undefined });
+        if (row.erasedAt === undefined) this.seen.set(s, row.jurisdiction);
         continue;
       }
       accounts ??= await this.loadAccounts();

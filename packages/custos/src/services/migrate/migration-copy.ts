@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CompactRange, hashLeaf, rootFromLeafHashes, toBase64, toHex } from '@custos/verify';
 import { CustosError, isCustosError } from '../../domain/errors.js';
 import type { DatasetSpec, SourceSpec } from '../../domain/migration-config.js';
@@ -91,9 +92,16 @@ class DatasetCopier {
   async batch(items: readonly SourceItem[], cursor: string | undefined, retry: boolean): Promise<void> {
     const { good, held } = this.mapItems(items, retry);
     const juris = await this.resolver.resolve([...new Set(good.map((r) => r.subject))]);
+    // New subjects (jurisdiction from the accounts source) are registered in one transaction.
+    const fresh = [...juris].filter(([, j]) => !j.registered && !j.erased && j.jurisdiction !== undefined);
+    await this.ctx.subjects.registerMany(
+      fresh.map(([id, j]) => ({ id, jurisdiction: j.jurisdiction as string })),
+    );
     const now = this.ctx.clock.now();
     const byStore = new Map<string, StoredRecord[]>();
     const copied: { r: SourceRecord; store: string }[] = [];
+    // One random draw per batch, cut into 12-byte IVs: each record still gets a fresh random IV.
+    const ivs = randomBytes(12 * good.length);
     for (const r of good) {
       const j = juris.get(r.subject);
       if (j?.erased) {
@@ -122,11 +130,9 @@ class DatasetCopier {
         held.push({ sourceKey: r.key, at: r.at, reason: 'no-allowed-store', detail: err.message });
         continue;
       }
-      if (!j.registered) {
-        await this.ctx.subjects.register(r.subject, j.jurisdiction);
-        juris.set(r.subject, { ...j, registered: true });
-      }
-      const key = await this.ctx.subjects.currentKey(r.subject);
+      // The cached handle synchronously when there is one: no promise per record.
+      const handle = this.ctx.subjects.peek(r.subject) ?? (await this.ctx.subjects.open(r.subject));
+      const key = { version: handle.current, key: handle.keys.get(handle.current) as Uint8Array };
       const binding = {
         id: r.id,
         subject: r.subject,
@@ -138,7 +144,16 @@ class DatasetCopier {
         list = [];
         byStore.set(store, list);
       }
-      list.push({ ...binding, sealed: sealRecord(key.key, binding, r.plaintext), updatedAt: now });
+      list.push({
+        ...binding,
+        sealed: sealRecord(
+          key.key,
+          binding,
+          r.plaintext,
+          ivs.subarray(12 * copied.length, 12 * copied.length + 12),
+        ),
+        updatedAt: now,
+      });
       copied.push({ r, store });
     }
     const released = retry ? copied.map((c) => c.r.key) : [];

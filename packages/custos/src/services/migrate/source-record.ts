@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { CustosError } from '../../domain/errors.js';
 import type { DatasetSpec } from '../../domain/migration-config.js';
 import type { SourceItem, SourceRow } from '../../ports/migration-source.js';
@@ -38,9 +38,11 @@ function asId(value: unknown): string | undefined {
  * an auditor recomputes, without a second serialisation.
  */
 export function recordDigest(collection: string, subject: string, id: string, plaintext: Uint8Array): Buffer {
-  const head = `{"collection":${JSON.stringify(collection)},"fields":`;
-  const tail = `,"id":${JSON.stringify(id)},"subject":${JSON.stringify(subject)}}`;
-  return hash('sha256', Buffer.concat([Buffer.from(head), plaintext, Buffer.from(tail)]), 'buffer');
+  return createHash('sha256')
+    .update(`{"collection":${JSON.stringify(collection)},"fields":`)
+    .update(plaintext)
+    .update(`,"id":${JSON.stringify(id)},"subject":${JSON.stringify(subject)}}`)
+    .digest();
 }
 
 /** Maps a source row onto the dataset's collection; throws `MIGRATION_RECORD_INVALID`. */

@@ -28,7 +28,9 @@ export async function verifyAtTarget(
     if (stored === undefined) throw mismatch(dataset, `record #${r.seq} is missing at ${r.store}`);
     let plain: Buffer;
     try {
-      const key = await ctx.subjects.keyVersion(r.subject, stored.keyVersion);
+      const key =
+        ctx.subjects.peek(r.subject)?.keys.get(stored.keyVersion) ??
+        (await ctx.subjects.keyVersion(r.subject, stored.keyVersion));
       plain = openRecord(
         key,
         { id: r.id, subject: r.subject, collection: dataset.collection, keyVersion: stored.keyVersion },
