@@ -3,7 +3,8 @@
  * router, sealed under subject keys, read back and verified per batch, every batch in the ledger and
  * checkpointed) against a raw better-sqlite3 table-to-table copy of the same rows (prepared
  * statements, one transaction per batch), measured in the same run. The migration runs in a child
- * process whose peak RSS is reported.
+ * process whose peak RSS is reported. `BENCH_MIGRATE_RECORDS=N` changes the size (default 10^6,
+ * 5,000 with --tiny).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,13 @@ function writeSource(path: string, records: number, subjects: number): void {
   db.transaction(() => {
     for (let s = 0; s < subjects; s++) account.run(`s${s}`, 'US');
     for (let i = 0; i < records; i++) {
-      user.run(i, `s${i % subjects}`, `user${i}@example.com`, `user ${i}`, `bio of user ${i} `.padEnd(96, 'x'));
+      user.run(
+        i,
+        `s${i % subjects}`,
+        `user${i}@example.com`,
+        `user ${i}`,
+        `bio of user ${i} `.padEnd(96, 'x'),
+      );
     }
   })();
   db.close();
@@ -45,15 +52,23 @@ function rawCopy(source: string, target: string): number {
   const read = src.prepare('SELECT * FROM users WHERE pid > ? ORDER BY pid LIMIT ?');
   const write = dst.prepare('INSERT INTO records VALUES (?, ?, ?, ?, ?)');
   const start = performance.now();
-  const tx = dst.transaction((rows: { pid: number; user_id: string; email: string; name: string; bio: string }[]) => {
-    const now = Date.now();
-    for (const r of rows) {
-      const value = Buffer.from(JSON.stringify({ bio: r.bio, display_name: r.name, email: r.email }));
-      write.run('profiles', r.user_id, String(r.pid), value, now);
-    }
-  });
+  const tx = dst.transaction(
+    (rows: { pid: number; user_id: string; email: string; name: string; bio: string }[]) => {
+      const now = Date.now();
+      for (const r of rows) {
+        const value = Buffer.from(JSON.stringify({ bio: r.bio, display_name: r.name, email: r.email }));
+        write.run('profiles', r.user_id, String(r.pid), value, now);
+      }
+    },
+  );
   for (let after = -1; ; ) {
-    const rows = read.all(after, BATCH) as { pid: number; user_id: string; email: string; name: string; bio: string }[];
+    const rows = read.all(after, BATCH) as {
+      pid: number;
+      user_id: string;
+      email: string;
+      name: string;
+      bio: string;
+    }[];
     if (rows.length === 0) break;
     tx(rows);
     after = rows[rows.length - 1]?.pid ?? after;
@@ -76,7 +91,12 @@ export async function run(opts: BenchOptions): Promise<void> {
     const config = parse(demoConfigYaml(dataDir)) as Record<string, unknown>;
     config.migration = {
       batchSize: BATCH,
-      accounts: { source: 'legacy', table: 'accounts', subjectField: 'user_id', jurisdictionField: 'country' },
+      accounts: {
+        source: 'legacy',
+        table: 'accounts',
+        subjectField: 'user_id',
+        jurisdictionField: 'country',
+      },
       sources: [
         {
           id: 'legacy',
@@ -98,10 +118,6 @@ export async function run(opts: BenchOptions): Promise<void> {
     const configPath = join(dir, 'custos.yaml');
     writeFileSync(configPath, stringify(config));
 
-    if (process.env.BENCH_MIGRATE_KEEP) {
-      process.stdout.write(`config ${configPath}\n`);
-      return;
-    }
     const rawSeconds = rawCopy(source, join(dir, 'raw.db'));
     const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, configPath], {
       encoding: 'utf8',
@@ -113,7 +129,8 @@ export async function run(opts: BenchOptions): Promise<void> {
       failed: number;
       maxRssKb: number;
     };
-    if (ours.records !== records || ours.failed !== 0) throw new Error(`migration copied ${ours.records} of ${records}`);
+    if (ours.records !== records || ours.failed !== 0)
+      throw new Error(`migration copied ${ours.records} of ${records}`);
     const rawRate = records / rawSeconds;
     const ourRate = records / ours.seconds;
     process.stdout.write(
@@ -124,6 +141,6 @@ export async function run(opts: BenchOptions): Promise<void> {
     const mb = ours.maxRssKb / 1024;
     process.stdout.write(`bench migrate: peak RSS = ${Math.round(mb)} MB (target < 500 MB)\n`);
   } finally {
-    if (!process.env.BENCH_MIGRATE_KEEP) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
