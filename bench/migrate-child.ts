@@ -15,4 +15,6 @@ await migration.close();
 await custos.close();
 const records = reports.reduce((n, r) => n + r.copied, 0);
 const failed = reports.filter((r) => r.status === 'failed').length;
-process.stdout.write(`${JSON.stringify({ records, seconds, failed, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ records, seconds, failed, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+);
