@@ -10,20 +10,16 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { isCustosError } from '../../domain/errors.js';
 import type { SourceLocation } from '../../domain/migration-config.js';
 import type { MigrationSource, SourceItem, SourcePage, SourceRow } from '../../ports/migration-source.js';
 import { splitCsvLine } from './csv-line.js';
+import { type LineAt, withBufferLines, withFileLines } from './line-reader.js';
 import { openArchive } from './sealed-archive.js';
 import { sourceUnavailable } from './source-errors.js';
 
 /** Line-oriented export formats. */
 export type FileFormat = 'ndjson' | 'csv';
-
-interface Line {
-  readonly text: string;
-  /** 1-based line number in the file. */
-  readonly number: number;
-}
 
 function fileOf(location: SourceLocation, source: string): string {
   if (location.file === undefined) throw sourceUnavailable(source, 'dataset has no file');
@@ -35,10 +31,12 @@ function fileOf(location: SourceLocation, source: string): string {
  * after the last row read, so a resumed run seeks instead of re-reading. A row's key is the SHA-256
  * of its line. Deletion rewrites the file without the confirmed rows (temporary file, fsync,
  * rename, fsync of the directory), so a crash leaves either the old file or the new one.
- * A sealed archive (`encryption.keyFile`) is opened whole in memory and never rewritten.
+ * Plain files are read a chunk at a time; a sealed archive (`encryption.keyFile`) is opened whole
+ * in memory (it is authenticated as one) and never rewritten.
  */
 export class FileMigrationSource implements MigrationSource {
-  private readonly cache = new Map<string, Buffer>();
+  /** Opened sealed archives (they are authenticated whole, so they are held in memory). */
+  private readonly opened = new Map<string, Buffer>();
 
   constructor(
     readonly id: string,
@@ -46,65 +44,55 @@ export class FileMigrationSource implements MigrationSource {
     private readonly keyFile: string | undefined,
   ) {}
 
-  /** The file's bytes (opened when sealed). */
-  private bytes(file: string): Buffer {
-    const hit = this.cache.get(file);
+  /** A sealed archive's plaintext. */
+  private archive(file: string, keyFile: string): Buffer {
+    const hit = this.opened.get(file);
     if (hit) return hit;
-    let data: Buffer;
+    let key: Buffer;
     try {
-      data = readFileSync(file);
+      key = readFileSync(keyFile);
+    } catch (err) {
+      throw sourceUnavailable(this.id, 'the archive key is not available', err);
+    }
+    let sealed: Buffer;
+    try {
+      sealed = readFileSync(file);
     } catch (err) {
       throw sourceUnavailable(this.id, `cannot read ${file}`, err);
     }
-    if (this.keyFile !== undefined) {
-      let key: Buffer;
-      try {
-        key = readFileSync(this.keyFile);
-      } catch (err) {
-        throw sourceUnavailable(this.id, 'the archive key is not available', err);
-      }
-      try {
-        data = openArchive(key, data);
-      } catch (err) {
-        throw sourceUnavailable(this.id, 'the archive cannot be opened with its key', err);
-      }
+    let data: Buffer;
+    try {
+      data = openArchive(key, sealed);
+    } catch (err) {
+      throw sourceUnavailable(this.id, 'the archive cannot be opened with its key', err);
     }
-    this.cache.set(file, data);
+    this.opened.set(file, data);
     return data;
   }
 
-  /** Lines from `offset`, at most `limit` (all when undefined), with the offset after the last. */
-  private lines(
-    data: Buffer,
-    offset: number,
-    firstLine: number,
-    limit?: number,
-  ): { lines: Line[]; end: number } {
-    const lines: Line[] = [];
-    let pos = offset;
-    let n = firstLine;
-    while (pos < data.length && (limit === undefined || lines.length < limit)) {
-      let nl = data.indexOf(10, pos);
-      if (nl < 0) nl = data.length;
-      let text = data.toString('utf8', pos, nl);
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      lines.push({ text, number: n++ });
-      pos = nl + 1;
+  /** Runs `fn` on the file's lines from `offset` (a plain file is read a chunk at a time). */
+  private lines<T>(file: string, offset: number, firstLine: number, fn: (lines: Generator<LineAt>) => T): T {
+    if (this.keyFile !== undefined)
+      return withBufferLines(this.archive(file, this.keyFile), offset, firstLine, fn);
+    try {
+      return withFileLines(file, offset, firstLine, fn);
+    } catch (err) {
+      if (isCustosError(err)) throw err;
+      throw sourceUnavailable(this.id, `cannot read ${file}`, err);
     }
-    return { lines, end: Math.min(pos, data.length) };
   }
 
-  private header(data: Buffer): { columns: string[] | undefined; end: number } {
-    if (this.format !== 'csv') return { columns: undefined, end: 0 };
-    const { lines, end } = this.lines(data, 0, 1, 1);
-    const first = lines[0];
-    if (first === undefined) return { columns: [], end };
+  /** The CSV header's columns and where the data starts (offset, line number). */
+  private header(file: string): { columns: string[] | undefined; offset: number; line: number } {
+    if (this.format !== 'csv') return { columns: undefined, offset: 0, line: 1 };
+    const first = this.lines(file, 0, 1, (lines) => lines.next().value as LineAt | undefined);
+    if (first === undefined) return { columns: [], offset: 0, line: 2 };
     const columns = splitCsvLine(first.text);
     if (columns === undefined) throw sourceUnavailable(this.id, 'the CSV header line is malformed');
-    return { columns, end };
+    return { columns, offset: first.end, line: 2 };
   }
 
-  private parse(line: Line, columns: string[] | undefined): SourceItem {
+  private parse(line: LineAt, columns: string[] | undefined): SourceItem {
     const key = createHash('sha256').update(line.text).digest('hex');
     const at = `line ${line.number}`;
     if (columns === undefined) {
@@ -136,25 +124,35 @@ export class FileMigrationSource implements MigrationSource {
     return { at, key, row, error: undefined };
   }
 
-  private isBlank(line: Line): boolean {
+  private isBlank(line: LineAt): boolean {
     return line.text.trim() === '';
   }
 
   async read(location: SourceLocation, cursor: string | undefined, limit: number): Promise<SourcePage> {
-    const data = this.bytes(fileOf(location, this.id));
-    const { columns, end: headerEnd } = this.header(data);
-    const [offset, line] =
-      cursor === undefined ? [headerEnd, columns === undefined ? 1 : 2] : cursor.split(':').map(Number);
-    const { lines, end } = this.lines(data, offset ?? 0, line ?? 1, limit);
-    const items = lines.filter((l) => !this.isBlank(l)).map((l) => this.parse(l, columns));
-    const last = lines[lines.length - 1];
-    return { items, cursor: last === undefined ? undefined : `${end}:${last.number + 1}` };
+    const file = fileOf(location, this.id);
+    const head = this.header(file);
+    const [offset, line] = cursor === undefined ? [head.offset, head.line] : cursor.split(':').map(Number);
+    const items: SourceItem[] = [];
+    let last: LineAt | undefined;
+    this.lines(file, offset ?? 0, line ?? 1, (lines) => {
+      for (const l of lines) {
+        last = l;
+        if (!this.isBlank(l)) items.push(this.parse(l, head.columns));
+        if (items.length >= limit) break;
+      }
+    });
+    const after = last as LineAt | undefined;
+    return { items, cursor: after === undefined ? undefined : `${after.end}:${after.number + 1}` };
   }
 
   async count(location: SourceLocation): Promise<number> {
-    const data = this.bytes(fileOf(location, this.id));
-    const { end } = this.header(data);
-    return this.lines(data, end, 1).lines.filter((l) => !this.isBlank(l)).length;
+    const file = fileOf(location, this.id);
+    const head = this.header(file);
+    return this.lines(file, head.offset, head.line, (lines) => {
+      let n = 0;
+      for (const l of lines) if (!this.isBlank(l)) n++;
+      return n;
+    });
   }
 
   async exists(location: SourceLocation): Promise<boolean> {
@@ -169,23 +167,32 @@ export class FileMigrationSource implements MigrationSource {
   ): Promise<number> {
     if (this.keyFile !== undefined) throw sourceUnavailable(this.id, 'a sealed archive cannot delete rows');
     const file = fileOf(location, this.id);
-    this.cache.delete(file);
-    const data = this.bytes(file);
-    this.cache.delete(file);
-    const { columns, end } = this.header(data);
-    const kept: string[] = [];
+    const head = this.header(file);
+    const tmp = `${file}.custos-tmp`;
     let deleted = 0;
-    for (const line of this.lines(data, end, columns === undefined ? 1 : 2).lines) {
-      const item = this.isBlank(line) ? undefined : this.parse(line, columns);
-      if (item?.row !== undefined && confirm(item.row)) deleted++;
-      else kept.push(line.text);
-    }
-    if (deleted === 0) return 0;
-    const head = data.subarray(0, end).toString('utf8');
-    const text = head + kept.map((l) => `${l}\n`).join('');
     try {
-      replaceFileAtomically(file, text);
+      const out = openSync(tmp, 'w', 0o600);
+      try {
+        // The header (if any) as it is, then every line not confirmed for deletion, streamed.
+        this.lines(file, 0, 1, (lines) => {
+          for (const l of lines) {
+            const item = l.number < head.line || this.isBlank(l) ? undefined : this.parse(l, head.columns);
+            if (item?.row !== undefined && confirm(item.row)) deleted++;
+            else writeSync(out, `${l.text}\n`);
+          }
+        });
+        fsyncSync(out);
+      } finally {
+        closeSync(out);
+      }
+      if (deleted === 0) {
+        unlinkSync(tmp);
+        return 0;
+      }
+      renameSync(tmp, file);
+      fsyncDir(dirname(file));
     } catch (err) {
+      if (isCustosError(err)) throw err;
       throw sourceUnavailable(this.id, `cannot rewrite ${file}`, err);
     }
     return deleted;
@@ -193,7 +200,7 @@ export class FileMigrationSource implements MigrationSource {
 
   async shred(): Promise<void> {
     if (this.keyFile === undefined) throw sourceUnavailable(this.id, 'no key is held for this source');
-    this.cache.clear();
+    this.opened.clear();
     try {
       if (!existsSync(this.keyFile)) return;
       // Overwrite before unlinking, so the key is not left in the freed blocks of a simple filesystem.
@@ -212,22 +219,8 @@ export class FileMigrationSource implements MigrationSource {
   }
 
   async close(): Promise<void> {
-    this.cache.clear();
+    this.opened.clear();
   }
-}
-
-/** Writes `text` to a temporary file, fsyncs it, renames it over `file`, and fsyncs the directory. */
-function replaceFileAtomically(file: string, text: string): void {
-  const tmp = `${file}.custos-tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  fsyncDir(dirname(file));
 }
 
 function fsyncDir(path: string): void {
