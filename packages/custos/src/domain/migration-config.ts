@@ -101,9 +101,12 @@ export function checkMigration(raw: RawConfig): string[] {
   const problems: string[] = [];
   const sites = new Set(raw.sites.map((s) => s.id));
   const jurisdictions = new Set(raw.jurisdictions.map((j) => j.id));
-  const fields = new Map(
-    raw.collections.map((c) => [c.id, new Set(c.fields.map((f) => (typeof f === 'string' ? f : f.name)))]),
-  );
+  // The first declaration of a collection counts (a duplicate id is reported on its own).
+  const fields = new Map<string, Set<string>>();
+  for (const c of raw.collections) {
+    if (!fields.has(c.id))
+      fields.set(c.id, new Set(c.fields.map((f) => (typeof f === 'string' ? f : f.name))));
+  }
   const kinds = new Map<string, string>();
   m.sources.forEach((s, i) => {
     const at = `migration.sources[${i}]`;
