@@ -7,6 +7,7 @@ import type { CustosConfig } from './domain/config.js';
 import type { AccessStore } from './ports/access-store.js';
 import type { AlertSink } from './ports/alert-sink.js';
 import { type Clock, systemClock } from './ports/clock.js';
+import type { EgressStore } from './ports/egress-store.js';
 import type { KeyProvider } from './ports/key-provider.js';
 import type { RecordStore } from './ports/record-store.js';
 import type { SubjectStore } from './ports/subject-store.js';
@@ -14,9 +15,10 @@ import { AccessService, type GrantLookup } from './services/access/access-servic
 import { Masker } from './services/access/masking.js';
 import { Authenticator } from './services/auth/authenticator.js';
 import { loadEmbeddedSigningKey, type SigningKeyPair } from './services/auth/embedded-signing-key.js';
+import { EgressService } from './services/egress/egress-service.js';
 import { loadActivePolicies } from './services/gatekeeping/active-policies.js';
 import { GatekeepingService } from './services/gatekeeping/gatekeeping-service.js';
-import { loadLedgerKeys } from './services/ledger/ledger-keys.js';
+import { loadLedgerKeys, loadOrCreate } from './services/ledger/ledger-keys.js';
 import { LedgerService } from './services/ledger/ledger-service.js';
 import { createSharedLedger } from './services/ledger/sequencer-shared-ledger.js';
 import { Authorizer } from './services/policy/authorizer.js';
@@ -26,6 +28,9 @@ import { RecordService } from './services/record-service.js';
 import { ResidencyRouter } from './services/residency-router.js';
 import { type ResidencyReport, scanResidency } from './services/residency-scan.js';
 import { SubjectKeys } from './services/subject-keys.js';
+
+/** File (in the keys directory) of the custodian key behind flow pseudonyms. */
+export const EGRESS_KEY_FILE = 'egress-pseudonym.key';
 
 /** Everything Custos is made of, built from one validated configuration. */
 export interface Custos {
@@ -51,6 +56,10 @@ export interface Custos {
   readonly gatekeeping: GatekeepingService;
   /** Where gatekeeping keeps its state (the custody database). */
   readonly accessStore: AccessStore;
+  /** The egress firewall: declared flows, exports, metering, flow governance (docs/egress.md). */
+  readonly egress: EgressService;
+  /** Egress volume counters and governed flows (the custody database). */
+  readonly egressStore: EgressStore;
   /** Scans every registered store for misplaced records. */
   scanResidency(): Promise<ResidencyReport>;
   close(): Promise<void>;
@@ -79,7 +88,7 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const sinks = [...openWebhookSinks(config.governance.webhooks, clock), ...(options.alertSinks ?? [])];
   const keyProvider = new FileKeyProvider(config.keys.dir);
   // Custody and record stores, SQLite or PostgreSQL by each one's `driver` (migrated on open).
-  const { subjectStore, stores, accessStore } = await openAdapters(config);
+  const { subjectStore, stores, accessStore, egressStore } = await openAdapters(config);
   const router = new ResidencyRouter(config);
   const subjects = new SubjectKeys(subjectStore, keyProvider, clock);
   const records = new RecordService(router, subjects, stores, clock);
@@ -134,6 +143,21 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     masker: new Masker(config, ledgerKeys.subjectRefKey),
     grants: options.grants ?? gatekeeping.grantLookup,
   });
+  const egress = new EgressService({
+    config,
+    router,
+    records,
+    subjectStore,
+    ledger,
+    store: egressStore,
+    alerts: gatekeeping.alerts,
+    clock,
+    // The custodian key behind every flow's pseudonymisation key (one HKDF derivation per flow).
+    custodianKey: loadOrCreate(config.keys.dir, EGRESS_KEY_FILE),
+    authorizer,
+    governance: gatekeeping.governance,
+    accessStore,
+  });
   return {
     config,
     clock,
@@ -153,12 +177,15 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     access,
     gatekeeping,
     accessStore,
+    egress,
+    egressStore,
     scanResidency: () => scanResidency(config, router, stores, subjectStore),
     async close() {
       await gatekeeping.close();
       await ledger.close();
       for (const s of stores.values()) await s.close();
       await accessStore.close();
+      await egressStore.close();
       await subjectStore.close();
       await keyProvider.close();
     },

@@ -77,7 +77,7 @@ describe('custos CLI', () => {
     expect((await runCli('demo', 'seed', '--subjects', '10', '--config', config)).code).toBe(0);
     const clean = await runCli('residency', 'scan', '--config', config);
     expect(clean.code).toBe(0);
-    expect(clean.out).toContain('clean: 80 records scanned');
+    expect(clean.out).toContain('clean: 90 records scanned');
 
     // Copy a US subject's protected record straight into the SG backup store's database.
     const us = new Database(join(dir, 'data/stores/us-trusted-cloud.db'));

@@ -7,16 +7,7 @@ import { createCustos } from '../src/composition-root.js';
 import { CustosError } from '../src/domain/errors.js';
 import { openRecord } from '../src/services/envelope.js';
 import { SUBJECT_KEY_CACHE_MS } from '../src/services/subject-keys.js';
-import { demoCustos, type TestClock } from './helpers.js';
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof CustosError ? err.code : `not a CustosError: ${String(err)}`;
-  }
-  return 'no error';
-}
+import { codeOf, demoCustos, type TestClock } from './helpers.js';
 
 describe('envelope encryption and tamper detection', () => {
   let custos: Custos;

@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import { type CreateCustosOptions, type Custos, createCustos } from '../src/composition-root.js';
 import { demoConfigYaml } from '../src/demo/demo-config.js';
 import type { CustosConfig } from '../src/domain/config.js';
+import { CustosError } from '../src/domain/errors.js';
 import { parseConfigText } from '../src/domain/load-config.js';
 import type { Clock } from '../src/ports/clock.js';
 
@@ -52,4 +53,14 @@ export async function demoCustos(
       t.cleanup();
     },
   };
+}
+
+/** Settles `p` and names the outcome: the CustosError code it rejected with, or `no error`. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return err instanceof CustosError ? err.code : `not a CustosError: ${String(err)}`;
+  }
+  return 'no error';
 }

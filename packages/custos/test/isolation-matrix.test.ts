@@ -157,4 +157,74 @@ describe('isolation matrix', () => {
     expect(parentCells).toBeGreaterThan(100);
     expect(recorded).toBeGreaterThan(500);
   }, 300_000);
+
+  it("gives a parent principal, on every export route, only a flow's transformed output", async () => {
+    const doc = (await w.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const exportRoutes = Object.keys(doc.paths).filter((p) => p.includes('/exports'));
+    expect(exportRoutes).toEqual(['/v1/flows/{id}/exports']);
+    const flows = [...(await w.custos.egress.flows.all()).values()];
+    const bodies: (Record<string, unknown> | undefined)[] = [
+      undefined,
+      { format: 'ndjson' },
+      { format: 'csv' },
+      { format: 'xml' },
+      { fields: { email: 'x' } },
+    ];
+    let parentExports = 0;
+    for (const template of exportRoutes) {
+      for (const flowId of [...flows.map((f) => f.id), 'no-such-flow', '0']) {
+        const flow = flows.find((f) => f.id === flowId);
+        // What this flow lets out verbatim (allowed fields of its sources): the only protected values
+        // that may reach its destination. Pseudonymised, generalised and dropped originals may not.
+        const allowed = new Set<string>();
+        for (const rule of flow?.fields ?? []) {
+          if (rule.rule !== 'allow') continue;
+          for (const source of flow?.sources ?? [])
+            for (const st of w.custos.stores.values())
+              for (const loc of await st.scan(undefined, 100_000)) {
+                if (loc.collection !== source) continue;
+                const v = (await w.custos.records.get(loc.subject, loc.collection, loc.id)).fields[
+                  rule.field
+                ];
+                if (typeof v === 'string') allowed.add(v);
+              }
+        }
+        for (const principal of DEMO_PRINCIPALS) {
+          for (const body of bodies) {
+            const r = await w.app.inject({
+              method: 'POST',
+              url: template.replace('{id}', flowId),
+              headers: as(w, principal),
+              ...(body === undefined ? {} : { payload: body as Record<string, string> }),
+            });
+            const cell = `POST ${flowId} as ${principal} with ${JSON.stringify(body)}`;
+            expect(r.statusCode, cell).toBeLessThan(500);
+            const destination =
+              flow !== undefined &&
+              w.custos.config.principals.find((p) => p.id === principal)?.org === flow.destination;
+            if (r.statusCode === 200) expect(destination, `${cell} must be refused`).toBe(true);
+            if (r.statusCode === 200 || r.statusCode === 403 || r.statusCode === 409) {
+              const header = r.headers['custos-ledger-index'];
+              expect(header, `${cell} has no receipt`).toBeDefined();
+              const entry = JSON.parse((await w.custos.ledger.receipt(Number(header))).entry) as {
+                type: string;
+                principal: { id: string };
+              };
+              expect(entry).toMatchObject({ type: 'egress', principal: { id: principal } });
+            }
+            if (principal !== 'parent-engineer') continue;
+            parentExports++;
+            const bytes = JSON.stringify(r.headers) + r.body;
+            for (const secret of secrets) {
+              if (allowed.has(secret) && r.statusCode === 200) continue;
+              if (bytes.includes(secret)) throw new Error(`parent received a protected value on ${cell}`);
+            }
+          }
+        }
+      }
+    }
+    expect(parentExports).toBeGreaterThan(15);
+  }, 120_000);
 });

@@ -97,9 +97,11 @@ export function proposalDoc(p: StoredProposal): string {
   return JSON.stringify(doc);
 }
 
-/** A proposal from its row. */
-export function fromProposalRow(row: ProposalRow): StoredProposal {
-  const doc = JSON.parse(row.doc) as StoredProposal;
+/** A proposal (of a policy set, or of a flow) from its row. */
+export function fromProposalRow<
+  P extends Pick<StoredProposal, 'state' | 'decidedAt' | 'decidedBy'> = StoredProposal,
+>(row: ProposalRow): P {
+  const doc = JSON.parse(row.doc) as P;
   return {
     ...doc,
     state: row.state as StoredProposal['state'],

@@ -119,5 +119,40 @@ governance:
   supervision: { purposes: [LEGAL_REQUEST], role: supervisor }
   breakGlass: { role: break-glass, maxDurationMinutes: 60, reviewers: 2, reviewDeadlineHours: 24 }
   board: { role: board, quorum: 2, operatorApprovals: 1 }
+egress:
+  # Regulated data types (28 CFR 202.205): what the 12-month volume limits count, per counterparty.
+  dataTypes:
+    - { collection: profiles, field: email, type: personal-identifiers }
+    - { collection: profiles, field: phone, type: personal-identifiers }
+    - { collection: profiles, field: birth_date, type: personal-identifiers }
+  flows:
+    # Business metrics for the global company: aggregated, months not days, groups of 5+ persons.
+    - id: parent-metrics
+      destination: parent
+      destinationJurisdiction: CN
+      purpose: monthly business metrics for the global company
+      sources: [metrics]
+      fields:
+        - { field: day, rule: generalise, to: month }
+        - { field: region, rule: allow }
+        - { field: active_users, rule: allow }
+      aggregate:
+        groupBy: [day, region]
+        metrics: [{ kind: count, as: reports }, { kind: sum, field: active_users }, { kind: distinct-subjects }]
+        minGroupSize: 5
+      expires: 2027-12-31
+    # Interoperability: account linking across the global app, pseudonymised per flow; metered.
+    - id: parent-interop
+      destination: parent
+      destinationJurisdiction: CN
+      purpose: interoperability - link accounts across the global app without identifying anyone
+      sources: [profiles]
+      subject: pseudonymise
+      fields:
+        - { field: email, rule: pseudonymise }
+        - { field: birth_date, rule: generalise, to: year }
+        - { field: display_name, rule: allow }
+      limits: { personal-identifiers: 10000 }
+      expires: 2027-12-31
 ${DEMO_MIGRATION_YAML}`;
 }

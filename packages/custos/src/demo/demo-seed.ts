@@ -26,6 +26,8 @@ const WORDS = [
   'willow',
 ];
 
+const REGIONS = ['us-east', 'us-west', 'sg-central'];
+
 /** What `seedDemo` wrote. */
 export interface SeedReport {
   readonly subjects: number;
@@ -36,8 +38,8 @@ export interface SeedReport {
 
 /**
  * Seeds `count` demo subjects (four in five from the US, the rest from SG), each with a profile,
- * messages, watch history and a public video, and writes the legacy migration sources. Existing
- * subjects are skipped and legacy sources written once, so seeding is idempotent.
+ * messages, watch history, a public video and a metrics report, and writes the legacy migration
+ * sources. Existing subjects are skipped and legacy sources written once, so seeding is idempotent.
  */
 export async function seedDemo(custos: Custos, count: number, seed = 1): Promise<SeedReport> {
   const rand = prng(seed);
@@ -75,7 +77,13 @@ export async function seedDemo(custos: Custos, count: number, seed = 1): Promise
       views: Math.floor(rand() * 1e6),
       uploaded_at: '2026-05-01',
     });
-    records += 8;
+    // One metrics report per subject (no draw from the PRNG, so the other seeded values stay as they were).
+    await custos.records.put(id, 'metrics', 'day-1', {
+      day: `2026-11-0${1 + (i % 3)}`,
+      region: REGIONS[i % REGIONS.length] ?? 'us-east',
+      active_users: 100 + ((i * 37) % 900),
+    });
+    records += 9;
   }
   // Legacy sources to migrate off (README: migrating off legacy sites), when the config declares them.
   const legacy =

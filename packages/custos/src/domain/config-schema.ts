@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { egressSchema } from './egress-config-schema.js';
 import { governanceSchema } from './governance-config-schema.js';
 import { migrationSchema } from './migration-config-schema.js';
 import {
@@ -199,6 +200,8 @@ export const configSchema = z.strictObject({
   governance: governanceSchema.unwrap().optional(),
   /** Migration off legacy sites (see docs/migration.md). */
   migration: migrationSchema,
+  /** Declared egress flows, data-type tags and volume thresholds (see docs/egress.md). */
+  egress: egressSchema,
 });
 
 /** The configuration as written, after defaults. */

@@ -1,4 +1,5 @@
 import type { Category, Mask, OrgKind, RawConfig } from './config-schema.js';
+import type { EgressSpec } from './egress-config.js';
 import type { GovernanceSpec } from './governance-config.js';
 import type { MigrationSpec } from './migration-config.js';
 import type { PostgresSpec } from './postgres-config.js';
@@ -124,6 +125,8 @@ export interface CustosConfig {
   readonly governance: GovernanceSpec;
   /** Migration off legacy sites (docs/migration.md); no sources when the section is absent. */
   readonly migration: MigrationSpec;
+  /** Egress: declared flows, data-type tags, volume thresholds (docs/egress.md). */
+  readonly egress: EgressSpec;
   /** SHA-256 (hex) of the canonical configuration, recorded in the ledger at start. */
   readonly digest: string;
 }

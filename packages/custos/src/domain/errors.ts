@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   JURISDICTION_UNKNOWN: 400,
   DECRYPT_FAILED: 500,
   KEY_UNAVAILABLE: 503,
+  /** Destroying the newest KEK version, or one that still wraps data keys, is refused. */
+  KEY_DESTROY_REFUSED: 409,
   STORE_UNAVAILABLE: 503,
   /** A database's schema was written by a newer Custos; this one refuses to start against it. */
   SCHEMA_TOO_NEW: 500,
@@ -71,6 +73,17 @@ export const ERROR_CODES = {
   PROPOSAL_NOT_APPROVED: 409,
   /** The active policy set changed since the proposal was made: propose again against the new one. */
   PROPOSAL_STALE: 409,
+  // Egress (docs/egress.md).
+  /** No declared flow by that id: nothing leaves outside a flow. */
+  EGRESS_NO_FLOW: 403,
+  /** The flow's expiry (re-evaluation) date has passed. */
+  FLOW_EXPIRED: 403,
+  /** The export would take a counterparty over a 12-month volume limit for a data type. */
+  EGRESS_LIMIT_EXCEEDED: 409,
+  /** The data-loss check found a protected value or identifier pattern in the output. */
+  EGRESS_DLP_BLOCKED: 409,
+  /** A governed flow change names a flow version that is no longer the one in force. */
+  FLOW_STALE: 409,
   /** An alert sink gave up delivering an event (never surfaced to a request; counted and logged). */
   ALERT_UNDELIVERED: 502,
   // Migration off legacy sites (docs/migration.md).

@@ -25,6 +25,11 @@ export const ALERT_EVENTS = [
   'review.overdue',
   'policy.proposed',
   'policy.activated',
+  'flow.proposed',
+  'flow.activated',
+  'egress.refused',
+  'egress.limit',
+  'egress.dlp',
 ] as const;
 /** An alert event type. */
 export type AlertEventType = (typeof ALERT_EVENTS)[number];

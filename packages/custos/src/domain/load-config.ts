@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { CollectionSpec, CustosConfig, PrincipalSpec } from './config.js';
 import { type Category, configSchema, type RawConfig } from './config-schema.js';
+import { checkEgress, toEgressSpec } from './egress-config.js';
 import { CustosError } from './errors.js';
 import { checkGovernance, toGovernanceSpec } from './governance-config.js';
 import { checkMigration, toMigrationSpec } from './migration-config.js';
@@ -117,6 +118,12 @@ function crossCheck(raw: RawConfig): string[] {
       ref(['principals', i, 'jurisdiction'], jurisdictions, 'jurisdiction', p.jurisdiction);
     }
   });
+  problems.push(
+    ...checkEgress(
+      { organisations: raw.organisations, jurisdictions: raw.jurisdictions, collectionFields },
+      raw.egress,
+    ),
+  );
   // Reachability of quorums is checked only on an otherwise clean config (it follows from the rest).
   problems.push(...checkGovernance(raw, raw.governance, problems.length === 0));
   return problems;
@@ -173,6 +180,10 @@ function normalise(raw: RawConfig, baseDir: string): CustosConfig {
     principals,
     governance: toGovernanceSpec(raw.governance, baseDir),
     migration: toMigrationSpec(raw.migration, inData, baseDir),
+    egress: toEgressSpec(
+      raw.egress,
+      raw.jurisdictions.map((j) => j.id),
+    ),
     digest: createHash('sha256').update(JSON.stringify(raw)).digest('hex'),
   };
   return deepFreeze(config);

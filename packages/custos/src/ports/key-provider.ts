@@ -16,5 +16,12 @@ export interface KeyProvider {
   unwrap(kekId: string, wrapped: WrappedKey, aad: Uint8Array): Promise<Uint8Array>;
   /** The KEK versions that exist for `kekId`, ascending. */
   versions(kekId: string): Promise<number[]>;
+  /** Creates the next KEK version for `kekId`; later `wrap` calls use it. Resolves to the new version. */
+  rotate(kekId: string): Promise<number>;
+  /**
+   * Destroys one KEK version for good: nothing it wrapped can be unwrapped afterwards, including
+   * copies in backups of the custody database. Refuses (`KEY_DESTROY_REFUSED`) the newest version.
+   */
+  destroy(kekId: string, version: number): Promise<void>;
   close(): Promise<void>;
 }

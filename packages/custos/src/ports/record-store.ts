@@ -38,6 +38,12 @@ export interface RecordStore {
   /** Inserts or replaces many records in one transaction. */
   putMany(records: readonly StoredRecord[]): Promise<void>;
   get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined>;
+  /**
+   * Optional: the same point read, synchronously, for adapters that can answer without I/O waits
+   * (embedded SQLite). Callers use it to skip promise hops on the hot read path and fall back to
+   * `get` when it is absent. It must return exactly what `get` would.
+   */
+  getNow?(subject: string, collection: string, id: string): StoredRecord | undefined;
   /** Deletes a record; resolves true when it existed. */
   delete(subject: string, collection: string, id: string): Promise<boolean>;
   list(query: ListQuery): Promise<StoredRecord[]>;

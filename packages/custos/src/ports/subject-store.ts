@@ -32,5 +32,16 @@ export interface SubjectStore {
   /** Destroys every key of the subject and marks it erased, in one transaction. */
   erase(id: string, at: number): Promise<boolean>;
   count(): Promise<number>;
+  /**
+   * Key rows of subjects of `jurisdiction` still wrapped under a KEK version older than
+   * `kekVersion`, at most `limit`, in (subject, version) order: what a KEK rotation must rewrap.
+   */
+  keysWrappedBefore(jurisdiction: string, kekVersion: number, limit: number): Promise<SubjectKeyRow[]>;
+  /**
+   * Replaces one key row's wrapping, only if it is still wrapped under `fromKekVersion` (compare
+   * and set, so concurrent rotations or an erasure in between never resurrect a key). Resolves
+   * true when the row was updated.
+   */
+  rewrap(row: SubjectKeyRow, fromKekVersion: number): Promise<boolean>;
   close(): Promise<void>;
 }

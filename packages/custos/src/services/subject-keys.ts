@@ -19,6 +19,17 @@ export interface SubjectHandle {
 
 type CachedSubject = SubjectHandle & { readonly expiresAt: number };
 
+/** What one KEK rotation did (see {@link SubjectKeys.rotateKek}). */
+export interface KekRotationReport {
+  readonly jurisdiction: string;
+  /** The KEK version every data key of the jurisdiction is now wrapped under. */
+  readonly kekVersion: number;
+  /** Key rows rewrapped by this run. */
+  readonly rewrapped: number;
+  /** Older KEK versions destroyed (only with `destroyOld`). */
+  readonly destroyed: readonly number[];
+}
+
 /**
  * How long unwrapped keys stay cached. Another process (a second gateway, `custos subject erase`)
  * can erase a subject; after at most this long every process has dropped the key it held.
@@ -140,6 +151,66 @@ export class SubjectKeys {
     const key = s.keys.get(version);
     if (!key) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
     return key;
+  }
+
+  /**
+   * Rotates a jurisdiction's KEK: creates the next version, rewraps every data key still wrapped
+   * under an older one (data keys themselves do not change, so no record is re-encrypted), and with
+   * `destroyOld` destroys the older versions once nothing refers to them. After that, a backup of
+   * the custody database taken before the rotation is useless: the wrapped keys of subjects erased
+   * since then can no longer be unwrapped anywhere. Safe to re-run after an interruption.
+   */
+  async rotateKek(
+    jurisdiction: string,
+    options: { destroyOld?: boolean; batch?: number; settleMs?: number } = {},
+  ): Promise<KekRotationReport> {
+    const kekVersion = await this.keys.rotate(jurisdiction);
+    let rewrapped = await this.rewrapBefore(jurisdiction, kekVersion, options.batch ?? 500);
+    const destroyed: number[] = [];
+    if (options.destroyOld === true) {
+      // A writer that picked the old version just before the rotation may still be inserting:
+      // let it land, and rewrap it too, before anything is destroyed.
+      await new Promise((r) => setTimeout(r, options.settleMs ?? 1000));
+      rewrapped += await this.rewrapBefore(jurisdiction, kekVersion, options.batch ?? 500);
+      if ((await this.store.keysWrappedBefore(jurisdiction, kekVersion, 1)).length > 0) {
+        throw new CustosError(
+          'KEY_DESTROY_REFUSED',
+          `data keys of ${jurisdiction} are still wrapped under an older KEK; run the rotation again`,
+        );
+      }
+      for (const v of await this.keys.versions(jurisdiction)) {
+        if (v >= kekVersion) continue;
+        await this.keys.destroy(jurisdiction, v);
+        destroyed.push(v);
+      }
+    }
+    return { jurisdiction, kekVersion, rewrapped, destroyed };
+  }
+
+  /** Rewraps every key row of `jurisdiction` wrapped before `kekVersion`; resolves to how many. */
+  private async rewrapBefore(jurisdiction: string, kekVersion: number, batch: number): Promise<number> {
+    let rewrapped = 0;
+    for (;;) {
+      const rows = await this.store.keysWrappedBefore(jurisdiction, kekVersion, batch);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const aad = dekAad(row.subject, jurisdiction, row.version);
+        const dek = await this.keys.unwrap(
+          jurisdiction,
+          { kekVersion: row.kekVersion, blob: row.wrapped },
+          aad,
+        );
+        const wrapped = await this.keys.wrap(jurisdiction, dek, aad);
+        dek.fill(0);
+        // Compare-and-set: a row erased or rewrapped meanwhile is left alone (and not listed again).
+        const done = await this.store.rewrap(
+          { ...row, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
+          row.kekVersion,
+        );
+        if (done) rewrapped++;
+      }
+    }
+    return rewrapped;
   }
 
   /** Crypto-shreds a subject: every data key is destroyed. Resolves false if it was unknown or already erased. */

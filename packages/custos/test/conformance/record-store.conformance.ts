@@ -63,6 +63,23 @@ export function recordStoreConformance(name: string, factory: RecordStoreFactory
       expect(await store.get('b', 'c2', 'x')).toBeUndefined();
     });
 
+    it('answers synchronous point reads (when offered) exactly as get does', async () => {
+      const getNow = store.getNow?.bind(store);
+      if (getNow === undefined) return; // optional capability; networked adapters omit it
+      await store.putMany([rec('a', 'c1', 'x', 3), rec('b', 'c1', 'x')]);
+      for (const [s, c, i] of [
+        ['a', 'c1', 'x'],
+        ['b', 'c1', 'x'],
+        ['a', 'c1', 'missing'],
+      ] as const) {
+        expect(getNow(s, c, i)).toEqual(await store.get(s, c, i));
+      }
+      await store.put(rec('a', 'c1', 'x', 4));
+      expect(getNow('a', 'c1', 'x')?.keyVersion).toBe(4); // reads its own writes
+      await store.delete('a', 'c1', 'x');
+      expect(getNow('a', 'c1', 'x')).toBeUndefined();
+    });
+
     it('deletes and reports whether the record existed', async () => {
       await store.put(rec('s1', 'profiles', 'p'));
       expect(await store.delete('s1', 'profiles', 'p')).toBe(true);

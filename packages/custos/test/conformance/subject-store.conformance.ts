@@ -63,6 +63,30 @@ export function subjectStoreConformance(name: string, factory: SubjectStoreFacto
       expect((await store.get('a'))?.erasedAt).toBe(1234);
     });
 
+    it('lists key rows wrapped under an older KEK, per jurisdiction, in order, and rewraps with compare-and-set', async () => {
+      await store.create({ id: 'b', jurisdiction: 'US', erasedAt: undefined }, key('b'));
+      await store.create({ id: 'a', jurisdiction: 'US', erasedAt: undefined }, key('a'));
+      await store.create({ id: 's', jurisdiction: 'SG', erasedAt: undefined }, key('s'));
+      const before = await store.keysWrappedBefore('US', 2, 10);
+      expect(before.map((r) => r.subject)).toEqual(['a', 'b']);
+      expect(await store.keysWrappedBefore('US', 2, 1)).toHaveLength(1);
+      expect(await store.keysWrappedBefore('US', 1, 10)).toEqual([]);
+      const a = before[0] as (typeof before)[number];
+      const next = { ...a, kekVersion: 2, wrapped: Buffer.from('rewrapped-a') };
+      expect(await store.rewrap(next, 1)).toBe(true);
+      // Compare-and-set: the row is no longer under v1, so a stale second rewrap changes nothing.
+      expect(await store.rewrap({ ...a, kekVersion: 2, wrapped: Buffer.from('stale') }, 1)).toBe(false);
+      const keys = await store.keys('a');
+      expect(keys[0]?.kekVersion).toBe(2);
+      expect(Buffer.from(keys[0]?.wrapped ?? []).toString()).toBe('rewrapped-a');
+      expect((await store.keysWrappedBefore('US', 2, 10)).map((r) => r.subject)).toEqual(['b']);
+      // An erased subject has no key rows left to rewrap, and a rewrap cannot bring one back.
+      await store.erase('b', 1);
+      expect(await store.keysWrappedBefore('US', 2, 10)).toEqual([]);
+      expect(await store.rewrap({ ...key('b'), kekVersion: 2 }, 1)).toBe(false);
+      expect(await store.keys('b')).toEqual([]);
+    });
+
     it('erasing an unknown subject reports false', async () => {
       expect(await store.erase('ghost', 1)).toBe(false);
     });

@@ -125,6 +125,41 @@ describe('fail-closed ledger', () => {
     await ledger.close();
   });
 
+  it('pipelines batches: the next is placed while one is written; a failed batch fails the one placed on it', async () => {
+    fx = ledgerFixture();
+    const inner = new SqliteLedgerStore(fx.dbPath);
+    const started: number[] = [];
+    let release: () => void = () => undefined;
+    let failFirst = true;
+    const gated = new SwitchableStore(inner);
+    gated.appendBatch = async (batch: LedgerBatch) => {
+      started.push(batch.firstIndex);
+      if (started.length === 1) {
+        // Hold the first batch until the second has been placed and handed over too.
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        if (failFirst) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      }
+      await inner.appendBatch(batch);
+    };
+    const ledger = await fx.open({ maxBatch: 5, maxWaitMs: 0 }, gated);
+    const first = burst(ledger, 0, 5);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = burst(ledger, 5, 5);
+    for (let i = 0; i < 100 && started.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    // Two batches in flight: the second was placed at index 5, on the first's (uncommitted) tree.
+    expect(started).toEqual([0, 5]);
+    release();
+    expect(await first).toEqual({ ok: [], failed: 5 });
+    // The store refuses a batch that does not start at its size: nothing lands out of order.
+    expect(await second).toEqual({ ok: [], failed: 5 });
+    failFirst = false;
+    expect((await burst(ledger, 10, 7)).ok.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    await expectDurable(ledger, 7);
+    await ledger.close();
+  });
+
   it('rejects after close, and a new process sees only acknowledged entries', async () => {
     fx = ledgerFixture();
     const ledger = await fx.open();

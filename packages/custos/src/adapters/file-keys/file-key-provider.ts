@@ -1,5 +1,16 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CustosError } from '../../domain/errors.js';
 import type { KeyProvider, WrappedKey } from '../../ports/key-provider.js';
@@ -32,6 +43,30 @@ export class FileKeyProvider implements KeyProvider {
       if (m && m[1] === kekId) out.push(Number(m[2]));
     }
     return out.sort((a, b) => a - b);
+  }
+
+  /**
+   * Destroys a KEK version: the file is overwritten with zeros, synced, then unlinked, and the
+   * cached copy dropped. (On journaling or copy-on-write file systems the overwrite is best effort;
+   * the unlink and the custody database no longer referring to the version are what count.)
+   */
+  async destroy(kekId: string, version: number): Promise<void> {
+    const versions = await this.versions(kekId);
+    if (!versions.includes(version)) return;
+    if (version === versions.at(-1))
+      throw new CustosError('KEY_DESTROY_REFUSED', `KEK ${kekId} v${version} is the newest version`);
+    const path = this.file(kekId, version);
+    const fd = openSync(path, 'r+');
+    try {
+      writeSync(fd, Buffer.alloc(32));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(path);
+    const cached = this.cache.get(`${kekId}.${version}`);
+    cached?.fill(0);
+    this.cache.delete(`${kekId}.${version}`);
   }
 
   /** Creates the next KEK version for `kekId` and returns it. */

@@ -40,6 +40,13 @@ const toSubject = (r: Row): SubjectRow => ({
   erasedAt: r.erased_at === null ? undefined : Number(r.erased_at),
 });
 
+const toKeyRow = (r: KeyRow): SubjectKeyRow => ({
+  subject: r.subject,
+  version: r.version,
+  kekVersion: r.kek_version,
+  wrapped: r.wrapped,
+});
+
 /** Errors from the custody store name it so. */
 const NAME = 'custody';
 
@@ -76,6 +83,15 @@ export class PostgresSubjectStore implements SubjectStore {
       erase: namedStatement(`WITH shredded AS (DELETE FROM ${s}.subject_keys WHERE subject = $1)
         UPDATE ${s}.subjects SET erased_at = $2 WHERE id = $1 AND erased_at IS NULL`),
       count: namedStatement(`SELECT count(*)::integer AS n FROM ${s}.subjects`),
+      wrappedBefore: namedStatement(
+        `SELECT k.subject, k.version, k.kek_version, k.wrapped FROM ${s}.subject_keys k
+         JOIN ${s}.subjects j ON j.id = k.subject
+         WHERE j.jurisdiction = $1 AND k.kek_version < $2 ORDER BY k.subject, k.version LIMIT $3`,
+      ),
+      rewrap: namedStatement(
+        `UPDATE ${s}.subject_keys SET kek_version = $1, wrapped = $2
+         WHERE subject = $3 AND version = $4 AND kek_version = $5`,
+      ),
     };
   }
 
@@ -129,12 +145,22 @@ export class PostgresSubjectStore implements SubjectStore {
 
   async keys(id: string): Promise<SubjectKeyRow[]> {
     const { rows } = await guardPg(NAME, () => this.pool.query<KeyRow>(this.sql.keys, [id]));
-    return rows.map((r) => ({
-      subject: r.subject,
-      version: r.version,
-      kekVersion: r.kek_version,
-      wrapped: r.wrapped,
-    }));
+    return rows.map(toKeyRow);
+  }
+
+  async keysWrappedBefore(jurisdiction: string, kekVersion: number, limit: number): Promise<SubjectKeyRow[]> {
+    const { rows } = await guardPg(NAME, () =>
+      this.pool.query<KeyRow>(this.sql.wrappedBefore, [jurisdiction, kekVersion, limit]),
+    );
+    return rows.map(toKeyRow);
+  }
+
+  async rewrap(row: SubjectKeyRow, fromKekVersion: number): Promise<boolean> {
+    const wrapped = Buffer.from(row.wrapped.buffer, row.wrapped.byteOffset, row.wrapped.byteLength);
+    const result = await guardPg(NAME, () =>
+      this.pool.query(this.sql.rewrap, [row.kekVersion, wrapped, row.subject, row.version, fromKekVersion]),
+    );
+    return (result.rowCount ?? 0) > 0;
   }
 
   async erase(id: string, at: number): Promise<boolean> {

@@ -116,6 +116,10 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined> {
+    return this.getNow(subject, collection, id);
+  }
+
+  getNow(subject: string, collection: string, id: string): StoredRecord | undefined {
     this.beginRead();
     const row = this.stmts.get.get(collection, subject, id) as [number, Buffer, number] | undefined;
     return row

@@ -35,6 +35,13 @@ const toSubject = (r: Row): SubjectRow => ({
   erasedAt: r.erased_at ?? undefined,
 });
 
+const toKeyRow = (r: KeyRow): SubjectKeyRow => ({
+  subject: r.subject,
+  version: r.version,
+  kekVersion: r.kek_version,
+  wrapped: r.wrapped,
+});
+
 /** The SQLite adapter of the `SubjectStore` port (the custodian's key database). */
 export class SqliteSubjectStore implements SubjectStore {
   private readonly db: SqliteDatabase;
@@ -56,6 +63,13 @@ export class SqliteSubjectStore implements SubjectStore {
       delKeys: db.prepare('DELETE FROM subject_keys WHERE subject = ?'),
       markErased: db.prepare('UPDATE subjects SET erased_at = ? WHERE id = ? AND erased_at IS NULL'),
       count: db.prepare('SELECT count(*) AS n FROM subjects'),
+      wrappedBefore: db.prepare(
+        `SELECT k.* FROM subject_keys k JOIN subjects s ON s.id = k.subject
+         WHERE s.jurisdiction = ? AND k.kek_version < ? ORDER BY k.subject, k.version LIMIT ?`,
+      ),
+      rewrap: db.prepare(
+        'UPDATE subject_keys SET kek_version = ?, wrapped = ? WHERE subject = ? AND version = ? AND kek_version = ?',
+      ),
     };
   }
 
@@ -90,12 +104,16 @@ export class SqliteSubjectStore implements SubjectStore {
   }
 
   async keys(id: string): Promise<SubjectKeyRow[]> {
-    return (this.stmts.keys.all(id) as KeyRow[]).map((r) => ({
-      subject: r.subject,
-      version: r.version,
-      kekVersion: r.kek_version,
-      wrapped: r.wrapped,
-    }));
+    return (this.stmts.keys.all(id) as KeyRow[]).map(toKeyRow);
+  }
+
+  async keysWrappedBefore(jurisdiction: string, kekVersion: number, limit: number): Promise<SubjectKeyRow[]> {
+    return (this.stmts.wrappedBefore.all(jurisdiction, kekVersion, limit) as KeyRow[]).map(toKeyRow);
+  }
+
+  async rewrap(row: SubjectKeyRow, fromKekVersion: number): Promise<boolean> {
+    const { subject, version, kekVersion, wrapped } = row;
+    return this.stmts.rewrap.run(kekVersion, wrapped, subject, version, fromKekVersion).changes > 0;
   }
 
   async erase(id: string, at: number): Promise<boolean> {

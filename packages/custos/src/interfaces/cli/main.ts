@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { registerAccessCommands } from './commands/access.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDemoCommands } from './commands/demo.js';
+import { registerEgressCommands } from './commands/egress.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
@@ -30,11 +32,13 @@ export function buildProgram(exit: ExitBox): Command {
   registerResidencyCommands(program, exit);
   registerDemoCommands(program, exit);
   registerSubjectCommands(program, exit);
+  registerKeysCommands(program, exit);
   registerLedgerCommands(program, exit);
   registerTokenCommand(program, exit);
   registerPolicyCommands(program, exit);
   registerAccessCommands(program, exit);
   registerMigrateCommands(program, exit);
+  registerEgressCommands(program, exit);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { installErrorHandler } from './error-handler.js';
 import { installLedgerGuard } from './ledger-guard.js';
 import { installJsonParser } from './request-context.js';
 import { registerAccessRoutes } from './routes/access.js';
+import { registerEgressRoutes } from './routes/egress.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLedgerRoutes } from './routes/ledger.js';
 import { registerPolicyProposalRoutes } from './routes/policy-proposals.js';
@@ -48,6 +49,7 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
   registerRecordRoutes(app, custos);
   registerAccessRoutes(app, custos);
   registerPolicyProposalRoutes(app, custos);
+  registerEgressRoutes(app, custos);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   options.extraRoutes?.(app);
   await app.ready();

@@ -5,7 +5,7 @@ import { CustosError } from '../../domain/errors.js';
 import type { Principal } from '../../domain/principal.js';
 import type { SubjectStore } from '../../ports/subject-store.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
-import type { Authorizer, Decision } from '../policy/authorizer.js';
+import { type Authorizer, type Decision, denyReasons } from '../policy/authorizer.js';
 import type { GrantContext, RecordAction } from '../policy/cedar-engine.js';
 import type { RecordFields, RecordService } from '../record-service.js';
 import type { ResidencyRouter } from '../residency-router.js';
@@ -172,12 +172,7 @@ export class AccessService {
     });
     const index = await this.record(principal, action, decision, resource, purpose);
     if (!decision.allow) {
-      const reasons =
-        decision.errors.length > 0
-          ? ['policy-error']
-          : decision.reasons.length > 0
-            ? decision.reasons
-            : ['default-deny'];
+      const reasons = denyReasons(decision);
       throw new CustosError('ACCESS_DENIED', 'access denied by policy', { ledgerIndex: index, reasons });
     }
     if (where.state === 'unknown')

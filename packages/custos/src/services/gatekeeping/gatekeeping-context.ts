@@ -22,7 +22,7 @@ export interface GatekeepingContext {
 }
 
 /** A fresh id with a kind prefix: `req_…`, `pol_…` (128 random bits, base32, lower case). */
-export function newId(prefix: 'req' | 'pol'): string {
+export function newId(prefix: 'req' | 'pol' | 'flw'): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
   let out = '';
   for (const b of randomBytes(26)) out += alphabet[b & 31];

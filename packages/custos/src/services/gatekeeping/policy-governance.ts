@@ -5,6 +5,7 @@ import { Authorizer } from '../policy/authorizer.js';
 import { CedarEngine } from '../policy/cedar-engine.js';
 import { type LoadedPolicies, loadPolicies, policyVersion, validatePolicies } from '../policy/policy-set.js';
 import { checkProtected, policiesOf } from './active-policies.js';
+import { boardMember, castBoardVote } from './board-vote.js';
 import { type GatekeepingContext, iso, newId, text } from './gatekeeping-context.js';
 import { entry } from './gatekeeping-entries.js';
 import { refOf, refuseParent } from './governance.js';
@@ -143,56 +144,34 @@ export class PolicyGovernance {
   }
 
   private boardMember(principal: Principal): StoredVote['kind'] {
-    const kind = this.ctx.governance.boardVoteKind(principal);
-    if (kind === undefined)
-      throw new CustosError('NOT_AN_APPROVER', 'only governance board members decide proposals');
-    return kind;
+    return boardMember(this.ctx.governance, principal);
   }
 
   /** A board member's approval; the one completing the quorum makes the proposal `approved`. */
   async approve(principal: Principal, id: string, note: string | undefined): Promise<ProposalView> {
     const p = await this.get(principal, id);
-    if (principal.id === p.proposer.id)
-      throw new CustosError('SELF_APPROVAL', 'nobody approves their own proposal');
-    const kind = this.boardMember(principal);
-    if (p.state !== 'pending')
-      throw new CustosError('PROPOSAL_NOT_PENDING', 'the proposal is no longer pending');
-    const now = this.ctx.clock.now();
-    const vote: StoredVote = {
-      target: p.id,
-      voter: refOf(principal),
-      kind,
-      verdict: 'approve',
-      note: text(note, 1000, 'comment'),
-      at: now,
-    };
-    if (!(await this.ctx.store.addVote(vote)))
-      throw new CustosError('DUPLICATE_APPROVAL', 'this principal already approved the proposal');
-    const votes = await this.ctx.store.votes(p.id);
-    const board = votes.filter((v) => v.kind === 'board').length;
-    const operator = votes.filter((v) => v.kind === 'board-operator').length;
-    try {
-      await this.ctx.ledger.append(
-        entry('approval', vote.voter, 'approve-policy', 'allow', {
-          policyVersion: p.baseVersion,
-          details: {
-            proposalId: p.id,
-            proposedVersion: p.version,
-            as: kind,
-            approvals: board,
-            operatorApprovals: operator,
-          },
-        }),
+    const met = await castBoardVote(
+      this.ctx,
+      this.ctx.config.governance.board.quorum,
+      principal,
+      {
+        id: p.id,
+        proposerId: p.proposer.id,
+        pending: p.state === 'pending',
+        action: 'approve-policy',
+        policyVersion: p.baseVersion,
+        details: { proposalId: p.id, proposedVersion: p.version },
+      },
+      note,
+    );
+    if (met)
+      await this.ctx.store.setProposalState(
+        p.id,
+        ['pending'],
+        'approved',
+        this.ctx.clock.now(),
+        principal.id,
       );
-    } catch (err) {
-      await this.ctx.store.removeVote(p.id, principal.id);
-      throw err;
-    }
-    if (
-      board >= this.ctx.config.governance.board.quorum &&
-      operator >= this.ctx.governance.boardOperatorApprovals
-    )
-      await this.ctx.store.setProposalState(p.id, ['pending'], 'approved', now, principal.id);
     return this.view((await this.ctx.store.getProposal(p.id)) ?? p);
   }
 

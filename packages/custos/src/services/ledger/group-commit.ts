@@ -4,6 +4,11 @@ export interface GroupCommitOptions {
   readonly maxBatch: number;
   /** Longest time the first waiting item waits for others to join its transaction. */
   readonly maxWaitMs: number;
+  /**
+   * Most batches committing at once (default 1). With 2, the next batch is prepared while the
+   * previous one is being written; `commit` must then place batches in the order it is called.
+   */
+  readonly maxInFlight?: number;
 }
 
 /** Counters of a group commit, for tests, health and benches. */
@@ -17,16 +22,18 @@ export interface GroupCommitStats {
 export type CommitBatch<T> = (items: T[]) => Promise<number>;
 
 /**
- * Group commit: concurrent submissions are queued and written in one transaction, one
- * transaction at a time. A submission waits at most `maxWaitMs` (plus the running commit) before
- * its batch starts; items queued during a commit go into the next one. Each promise settles only
- * after its batch's commit settled: resolved with the item's index, or rejected with the error.
+ * Group commit: concurrent submissions are queued and written in one transaction, at most
+ * `maxInFlight` transactions at a time. A submission waits at most `maxWaitMs` (plus the running
+ * commits) before its batch starts; items queued during a commit go into the next one. Each
+ * promise settles only after its own batch's commit settled: resolved with the item's index, or
+ * rejected with the error.
  */
 export class GroupCommit<T> {
   private items: T[] = [];
   private resolves: ((index: number) => void)[] = [];
   private rejects: ((err: unknown) => void)[] = [];
-  private committing = false;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
   private timer: NodeJS.Timeout | undefined;
   private counts = { batches: 0, items: 0, failedBatches: 0 };
   private readonly commit: CommitBatch<T>;
@@ -35,6 +42,7 @@ export class GroupCommit<T> {
   constructor(commit: CommitBatch<T>, options: GroupCommitOptions) {
     this.commit = commit;
     this.options = options;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
   /** Queues one item; resolves with its index once its batch is committed. */
@@ -58,20 +66,25 @@ export class GroupCommit<T> {
   }
 
   private schedule(): void {
-    if (this.committing) return;
+    if (this.inFlight >= this.maxInFlight) return;
     if (this.items.length >= this.options.maxBatch) {
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = undefined;
-      this.committing = true;
-      setImmediate(() => void this.run());
+      this.start();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        if (this.committing) return;
-        this.committing = true;
+        if (this.inFlight >= this.maxInFlight || this.items.length === 0) return;
+        this.inFlight++;
         void this.run();
       }, this.options.maxWaitMs);
     }
+  }
+
+  /** Reserves a commit slot now and runs the batch on the next turn. */
+  private start(): void {
+    this.inFlight++;
+    setImmediate(() => void this.run());
   }
 
   private async run(): Promise<void> {
@@ -79,6 +92,8 @@ export class GroupCommit<T> {
     const items = this.items.splice(0, n);
     const resolves = this.resolves.splice(0, n);
     const rejects = this.rejects.splice(0, n);
+    // Items left over for a free slot have already waited: prepare their batch meanwhile.
+    if (this.items.length > 0 && this.inFlight < this.maxInFlight) this.start();
     try {
       if (n > 0) {
         let first: number;
@@ -94,12 +109,9 @@ export class GroupCommit<T> {
         for (let i = 0; i < n; i++) (resolves[i] as (index: number) => void)(first + i);
       }
     } finally {
-      this.committing = false;
+      this.inFlight--;
       // Items that arrived during the commit have already waited: start their batch now.
-      if (this.items.length > 0) {
-        this.committing = true;
-        setImmediate(() => void this.run());
-      }
+      if (this.items.length > 0 && this.inFlight < this.maxInFlight) this.start();
     }
   }
 }

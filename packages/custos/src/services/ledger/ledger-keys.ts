@@ -16,8 +16,8 @@ export interface LedgerKeys {
   readonly subjectRefKey: Uint8Array;
 }
 
-/** Reads a 32-byte key file, creating it (mode 0600) on first use; creation is race-free (`wx`). */
-function loadOrCreate(dir: string, name: string): Uint8Array {
+/** Reads a 32-byte key file in `dir`, creating it (mode 0600) on first use; creation is race-free (`wx`). */
+export function loadOrCreate(dir: string, name: string): Uint8Array {
   const path = join(dir, name);
   let key: Buffer;
   try {

@@ -16,7 +16,7 @@ import { GroupCommit, type GroupCommitStats } from './group-commit.js';
 import type { LedgerKeys } from './ledger-keys.js';
 import { LedgerReader, type LedgerTile } from './ledger-reader.js';
 import { subjectRef } from './subject-ref.js';
-import { buildTreeBatch, rootOfTree } from './tree-batch.js';
+import { buildTreeBatch, rootOfTree, type TreeBatch } from './tree-batch.js';
 
 /** An entry as callers give it: the service adds the schema version and, unless given, the time. */
 export type LedgerEntryInput = Omit<LedgerEntry, 'v' | 'time'> & { readonly time?: string };
@@ -26,6 +26,8 @@ export interface LedgerServiceOptions {
   readonly origin: string;
   readonly maxBatch: number;
   readonly maxWaitMs: number;
+  /** Batches being committed at once (default 2: the next batch is hashed while one is written). */
+  readonly maxInFlight?: number;
   /** Sign a new checkpoint this often when there are new entries; 0 disables the timer. */
   readonly checkpointIntervalMs: number;
   readonly clock: Clock;
@@ -89,6 +91,10 @@ export class LedgerService {
   private root: Uint8Array;
   /** Set when a commit failed: the in-memory tree must be reloaded from the store before the next one. */
   private stale = false;
+  /** Tree after the last batch placed (handed to the store, maybe not committed yet). */
+  private placedTree: LedgerTreeState | undefined;
+  /** Serialises the placing stage of batches (see commitBatch). */
+  private placing: Promise<void> = Promise.resolve();
   private closed = false;
   private latest: StoredCheckpoint | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -113,7 +119,10 @@ export class LedgerService {
     this.signer = new CheckpointSigner(store, init.signer, options.origin, options.clock, (from, to) =>
       this.reader.consistencyProof(from, to, this.tree.size),
     );
-    this.commits = new GroupCommit((entries) => this.commitBatch(entries), options);
+    this.commits = new GroupCommit((entries) => this.commitBatch(entries), {
+      ...options,
+      maxInFlight: options.maxInFlight ?? 2,
+    });
     if (options.checkpointIntervalMs > 0) {
       this.timer = setInterval(() => void this.checkpointIfGrown(), options.checkpointIntervalMs);
       this.timer.unref();
@@ -202,19 +211,27 @@ export class LedgerService {
   }
 
   private async commitBatch(entries: Uint8Array[]): Promise<number> {
-    try {
+    // Stage 1, strictly in call order: place the batch after the one handed to the store before
+    // it and hash it. Stage 2: write it. While batch N is being written, batch N+1 is placed on
+    // N's resulting tree, so hashing overlaps the writer thread's commit. If N fails, N+1 fails
+    // too (the store refuses a batch that does not start at its size), and the next batch reloads.
+    let prev: LedgerTreeState | undefined;
+    let built: TreeBatch | undefined;
+    const placed = this.placing.then(async () => {
       if (this.stale) await this.reload();
-      const prev = this.tree;
-      const built = buildTreeBatch(prev, entries);
-      await this.store.appendBatch({
-        firstIndex: prev.size,
-        entries,
-        levels: built.levels,
-        tree: built.tree,
-      });
-      this.tree = built.tree;
-      this.root = built.root;
-      return prev.size;
+      prev = this.placedTree ?? this.tree;
+      built = buildTreeBatch(prev, entries);
+      this.placedTree = built.tree;
+    });
+    this.placing = placed.catch(() => undefined);
+    try {
+      await placed;
+      const { levels, tree, root } = built as TreeBatch;
+      const firstIndex = (prev as LedgerTreeState).size;
+      await this.store.appendBatch({ firstIndex, entries, levels, tree });
+      this.tree = tree;
+      this.root = root;
+      return firstIndex;
     } catch (err) {
       // The commit may or may not have reached the disk: resynchronise from the store next time.
       this.stale = true;
@@ -223,6 +240,7 @@ export class LedgerService {
   }
 
   private async reload(): Promise<void> {
+    this.placedTree = undefined;
     const tree = await this.store.readTree();
     this.root = rootOfTree(tree);
     this.tree = tree;

@@ -1,7 +1,14 @@
 import type { CustosConfig } from '../../domain/config.js';
 import type { Category } from '../../domain/config-schema.js';
 import type { Principal } from '../../domain/principal.js';
-import type { CedarAction, CedarDecision, CedarEngine, GrantContext, RecordClass } from './cedar-engine.js';
+import type {
+  CedarAction,
+  CedarDecision,
+  CedarEngine,
+  FlowClass,
+  GrantContext,
+  RecordClass,
+} from './cedar-engine.js';
 
 /** A decision with the policy version it was made under. */
 export interface Decision extends CedarDecision {
@@ -18,6 +25,12 @@ export interface AccessRequest {
   readonly jurisdiction: string;
   readonly purpose: string;
   readonly grant?: GrantContext | undefined;
+}
+
+/** The reasons a denial is recorded and answered with: a policy error, the forbids, or default-deny. */
+export function denyReasons(decision: CedarDecision): string[] {
+  if (decision.errors.length > 0) return ['policy-error'];
+  return decision.reasons.length > 0 ? [...decision.reasons] : ['default-deny'];
 }
 
 const CACHE_LIMIT = 100_000;
@@ -116,6 +129,12 @@ export class Authorizer {
   /** Decides a ledger read (no record class). */
   decideLedger(principal: Principal, purpose: string): Decision {
     const d = this.engine.evaluate(principal, 'readLedger', { id: 'main', cls: undefined }, { purpose });
+    return Object.freeze({ ...d, policyVersion: this.policyVersion, grantId: undefined });
+  }
+
+  /** Decides an export of a declared flow (the Flow entity names its destination). */
+  decideExport(principal: Principal, flowId: string, flow: FlowClass): Decision {
+    const d = this.engine.evaluateExport(principal, flowId, flow);
     return Object.freeze({ ...d, policyVersion: this.policyVersion, grantId: undefined });
   }
 

@@ -14,7 +14,14 @@ import type { LoadedPolicies } from './policy-set.js';
 /** Actions on records and the ledger, as named in the Cedar schema. */
 export type RecordAction = 'read' | 'list' | 'write' | 'delete';
 /** Any Cedar action Custos asks about. */
-export type CedarAction = RecordAction | 'readLedger';
+export type CedarAction = RecordAction | 'readLedger' | 'export';
+
+/** The attributes of an egress flow as policies see them. */
+export interface FlowClass {
+  readonly destination: string;
+  readonly destinationKind: string;
+  readonly destinationJurisdiction: string;
+}
 
 /** The attributes of a request's resource class: all a Record exposes to policy. */
 export interface RecordClass {
@@ -43,6 +50,23 @@ export interface CedarDecision {
 }
 
 let counter = 0;
+
+/** The Principal entity: only the attributes the schema declares. */
+function principalEntity(principal: Principal): cedar.EntityJson {
+  const roles: string[] = [];
+  for (const r of principal.roles) roles.push(r);
+  return {
+    uid: { type: 'Custos::Principal', id: principal.id },
+    attrs: {
+      orgKind: principal.orgKind,
+      org: principal.org,
+      kind: principal.kind,
+      roles,
+      jurisdiction: principal.jurisdiction,
+    },
+    parents: [],
+  };
+}
 
 /** The one place Cedar runs; a thrown error becomes a failure answer (and so a deny). */
 function callCedar(call: cedar.StatefulAuthorizationCall): cedar.AuthorizationAnswer {
@@ -88,21 +112,7 @@ export class CedarEngine {
     // "unreachable code" in the deoptimizer) when code around these wasm calls is deoptimized
     // inside a builtin's callback continuation. Keep builtins with callbacks off this path.
     const resourceType = resource.cls ? 'Custos::Record' : 'Custos::Ledger';
-    const roles: string[] = [];
-    for (const r of principal.roles) roles.push(r);
-    const entities: cedar.Entities = [
-      {
-        uid: { type: 'Custos::Principal', id: principal.id },
-        attrs: {
-          orgKind: principal.orgKind,
-          org: principal.org,
-          kind: principal.kind,
-          roles,
-          jurisdiction: principal.jurisdiction,
-        },
-        parents: [],
-      },
-    ];
+    const entities: cedar.Entities = [principalEntity(principal)];
     if (resource.cls) {
       entities.push({
         uid: { type: resourceType, id: resource.id },
@@ -121,11 +131,28 @@ export class CedarEngine {
         breakGlass: context.grant.breakGlass,
       };
     }
+    return this.call(principal, action, { type: resourceType, id: resource.id }, ctx, entities);
+  }
+
+  /** Evaluates an export of a flow (one call per export; nothing to cache). */
+  evaluateExport(principal: Principal, flowId: string, flow: FlowClass): CedarDecision {
+    const uid = { type: 'Custos::Flow', id: flowId };
+    const entities: cedar.Entities = [principalEntity(principal), { uid, attrs: { ...flow }, parents: [] }];
+    return this.call(principal, 'export', uid, { purpose: 'egress' }, entities);
+  }
+
+  private call(
+    principal: Principal,
+    action: CedarAction,
+    resource: { type: string; id: string },
+    context: cedar.Context,
+    entities: cedar.Entities,
+  ): CedarDecision {
     const answer = callCedar({
       principal: { type: 'Custos::Principal', id: principal.id },
       action: { type: 'Custos::Action', id: action },
-      resource: { type: resourceType, id: resource.id },
-      context: ctx,
+      resource,
+      context,
       preparsedSchemaName: this.schemaName,
       validateRequest: true,
       preparsedPolicySetId: this.setId,

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Custos } from '../../../composition-root.js';
-import type { PolicyFile, ProposalState } from '../../../ports/access-store.js';
+import type { PolicyFile } from '../../../ports/access-store.js';
 import { principalOf } from '../request-context.js';
-import { idParams, listQuery, noteBody, proposalBody, responses, security } from './access-schemas.js';
+import { idParams, proposalBody, responses, security } from './access-schemas.js';
+import { registerProposalRoutes } from './proposal-routes.js';
 
-const STATES = ['pending', 'approved', 'rejected', 'active', 'superseded'] as const;
 const tags = ['policy'];
 
 type Id = { Params: { id: string } };
@@ -32,36 +32,6 @@ export function registerPolicyProposalRoutes(app: FastifyInstance, custos: Custo
       reply.status(201).send(await gov.propose(await who(req), req.body.files, req.body.summary)),
   );
 
-  app.get<{ Querystring: { state?: ProposalState; limit?: string } }>(
-    '/v1/policy/proposals',
-    {
-      schema: {
-        summary: 'List policy proposals, newest first',
-        tags,
-        querystring: listQuery(STATES),
-        security,
-        response: responses(200, '{ proposals: [...] }'),
-      },
-    },
-    async (req) => ({
-      proposals: await gov.list(await who(req), req.query.state, Number(req.query.limit ?? 100)),
-    }),
-  );
-
-  app.get<Id>(
-    '/v1/policy/proposals/:id',
-    {
-      schema: {
-        summary: 'One proposal with its diff and approvals',
-        tags,
-        params: idParams,
-        security,
-        response: responses(200, 'the proposal'),
-      },
-    },
-    async (req) => gov.view(await gov.get(await who(req), req.params.id)),
-  );
-
   app.get<Id & { Querystring: { last?: string } }>(
     '/v1/policy/proposals/:id/what-if',
     {
@@ -81,29 +51,11 @@ export function registerPolicyProposalRoutes(app: FastifyInstance, custos: Custo
     async (req) => gov.whatIf(await who(req), req.params.id, Number(req.query.last ?? 1000)),
   );
 
-  for (const [action, summary] of [
-    ['approve', 'Approve a proposal (governance board)'],
-    ['reject', 'Reject a proposal (board), or withdraw it (proposer)'],
-    ['activate', 'Activate an approved proposal: recorded, persisted, swapped in'],
-  ] as const) {
-    app.post<Id & { Body: { comment?: string; reason?: string } | null }>(
-      `/v1/policy/proposals/:id/${action}`,
-      {
-        schema: {
-          summary,
-          tags,
-          params: idParams,
-          body: noteBody(action === 'approve' ? 'comment' : 'reason'),
-          security,
-          response: responses(200, 'the proposal'),
-        },
-      },
-      async (req) => {
-        const principal = await who(req);
-        if (action === 'approve') return gov.approve(principal, req.params.id, req.body?.comment);
-        if (action === 'reject') return gov.reject(principal, req.params.id, req.body?.reason);
-        return gov.activate(principal, req.params.id);
-      },
-    );
-  }
+  registerProposalRoutes(app, '/v1/policy/proposals', 'policy', tags, who, {
+    list: (p, state, limit) => gov.list(p, state, limit),
+    show: async (p, id) => gov.view(await gov.get(p, id)),
+    approve: (p, id, note) => gov.approve(p, id, note),
+    reject: (p, id, reason) => gov.reject(p, id, reason),
+    activate: (p, id) => gov.activate(p, id),
+  });
 }

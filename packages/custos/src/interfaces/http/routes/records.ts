@@ -23,7 +23,8 @@ const fieldsBody = {
     fields: { type: 'object', additionalProperties: scalar, maxProperties: 256 },
   },
 } as const;
-const errorBody = {
+/** The error body of data routes (with the decision's reasons and ledger index). */
+export const errorBody = {
   type: 'object',
   properties: {
     code: { type: 'string' },
