@@ -99,6 +99,16 @@ export const ERROR_CODES = {
   DESTRUCTION_PENDING: 409,
   /** A deletion certificate fails verification (signature, ledger inclusion, root or count). */
   CERTIFICATE_INVALID: 400,
+  /** A deletion certificate was checked without a pinned verifier key: its own key proves nothing. */
+  CERTIFICATE_UNTRUSTED: 400,
+  /** A database dataset's id column is not unique and NOT NULL: rows cannot be paged or deleted exactly. */
+  MIGRATION_KEY_NOT_UNIQUE: 422,
+  /** The target already holds a different record under the same (collection, subject, id). */
+  MIGRATION_CONFLICT: 409,
+  /** Source columns are neither mapped nor listed in `discard`: purge would delete data never copied. */
+  MIGRATION_UNMAPPED_COLUMNS: 422,
+  /** Another migration process holds the state store's lock. */
+  MIGRATION_BUSY: 409,
 } as const;
 
 /** A stable, documented error code. */

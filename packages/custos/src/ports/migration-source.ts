@@ -32,7 +32,13 @@ export interface MigrationSource {
   readonly id: string;
   /** The next `limit` rows after `cursor` (from the start when undefined); an empty page at the end. */
   read(location: SourceLocation, cursor: string | undefined, limit: number): Promise<SourcePage>;
-  /** Number of rows (for progress and ETA). */
+  /**
+   * Refuses (`MIGRATION_KEY_NOT_UNIQUE`) a database table whose key column is not unique and NOT
+   * NULL: rows are paged and deleted by it, so a shared or NULL key would skip or over-delete rows.
+   * File sources key rows by line and accept any file.
+   */
+  checkKey(location: SourceLocation): Promise<void>;
+  /** Number of rows (for progress and ETA, and the leftover scan's row count). */
   count(location: SourceLocation): Promise<number>;
   /** False when the table or file no longer exists (destroyed): a leftover scan then finds nothing. */
   exists(location: SourceLocation): Promise<boolean>;

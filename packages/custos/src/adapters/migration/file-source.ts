@@ -145,6 +145,8 @@ export class FileMigrationSource implements MigrationSource {
     return { items, cursor: after === undefined ? undefined : `${after.end}:${after.number + 1}` };
   }
 
+  async checkKey(_location: SourceLocation): Promise<void> {}
+
   async count(location: SourceLocation): Promise<number> {
     const file = fileOf(location, this.id);
     const head = this.header(file);

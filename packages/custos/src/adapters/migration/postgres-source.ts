@@ -4,7 +4,7 @@ import type { MigrationSource, SourcePage, SourceRow } from '../../ports/migrati
 import { resolvePgOptions } from '../postgres/pg-connection.js';
 import { type PgPoolLease, PgPoolRegistry } from '../postgres/pg-pools.js';
 import { withTransaction } from '../postgres/pg-transaction.js';
-import { quoteName, sourceUnavailable, tableOf } from './source-errors.js';
+import { keyNotUnique, quoteName, sourceUnavailable, tableOf } from './source-errors.js';
 
 /**
  * A legacy PostgreSQL database as a migration source. Tables are read from the connection's
@@ -60,6 +60,23 @@ export class PostgresMigrationSource implements MigrationSource {
     return { items, cursor: items.length === 0 ? undefined : items[items.length - 1]?.key };
   }
 
+  async checkKey(location: SourceLocation): Promise<void> {
+    const k = quoteName(location.keyField);
+    const { rows } = await this.guard('cannot check the id column', () =>
+      this.lease.pool.query<{ rows: string; d: string; nulls: string }>(
+        `SELECT count(*) AS rows, count(DISTINCT ${k}) AS d, count(*) - count(${k}) AS nulls FROM ${this.table(location)}`,
+      ),
+    );
+    const c = {
+      rows: Number(rows[0]?.rows ?? 0),
+      distinct: Number(rows[0]?.d ?? 0),
+      nulls: Number(rows[0]?.nulls ?? 0),
+    };
+    if (c.nulls > 0 || c.distinct !== c.rows) {
+      throw keyNotUnique(this.id, tableOf(location, this.id), location.keyField, c);
+    }
+  }
+
   async count(location: SourceLocation): Promise<number> {
     const { rows } = await this.guard('cannot count the table', () =>
       this.lease.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.table(location)}`),
@@ -87,12 +104,26 @@ export class PostgresMigrationSource implements MigrationSource {
     return this.guard('cannot delete rows', () =>
       withTransaction(this.lease.pool, async (tx) => {
         const values = keys.map((key) => JSON.parse(key) as unknown);
-        const { rows } = await tx.query<SourceRow>(`SELECT * FROM ${t} WHERE ${k} = ANY($1) FOR UPDATE`, [
-          values,
-        ]);
-        const confirmed = rows.filter(confirm).map((r) => r[location.keyField]);
+        // Locks the rows and deletes exactly the confirmed ones by their row address (ctid), never
+        // by key: a key shared by two rows (no unique constraint) deletes neither.
+        const { rows } = await tx.query<SourceRow & { custos_ctid: string }>(
+          `SELECT ctid::text AS custos_ctid, * FROM ${t} WHERE ${k} = ANY($1) FOR UPDATE`,
+          [values],
+        );
+        const perKey = new Map<string, number>();
+        for (const r of rows) {
+          const key = JSON.stringify(r[location.keyField] ?? null);
+          perKey.set(key, (perKey.get(key) ?? 0) + 1);
+        }
+        const confirmed = rows
+          .filter((r) => perKey.get(JSON.stringify(r[location.keyField] ?? null)) === 1)
+          .filter((r) => {
+            const { custos_ctid: _, ...row } = r;
+            return confirm(row);
+          })
+          .map((r) => r.custos_ctid);
         if (confirmed.length === 0) return 0;
-        const res = await tx.query(`DELETE FROM ${t} WHERE ${k} = ANY($1)`, [confirmed]);
+        const res = await tx.query(`DELETE FROM ${t} WHERE ctid = ANY($1::tid[])`, [confirmed]);
         return res.rowCount ?? 0;
       }),
     );

@@ -18,3 +18,20 @@ export function tableOf(location: { readonly table: string | undefined }, source
   if (location.table === undefined) throw sourceUnavailable(source, 'dataset has no table');
   return location.table;
 }
+
+/**
+ * The coded error for a database dataset whose id column cannot identify one row: paging by it
+ * (`WHERE id > cursor`) would skip rows sharing a key, and deleting by it would remove rows never
+ * verified. Names the source, table and column.
+ */
+export function keyNotUnique(
+  source: string,
+  table: string,
+  column: string,
+  counts: { rows: number; distinct: number; nulls: number },
+): CustosError {
+  const why = `id column "${column}" of table "${table}" is not unique and NOT NULL (${counts.rows} rows, ${counts.distinct} distinct ids, ${counts.nulls} NULL)`;
+  return new CustosError('MIGRATION_KEY_NOT_UNIQUE', `migration source "${source}": ${why}`, {
+    details: [`source ${source}: ${why}`],
+  });
+}

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { SourceLocation } from '../../domain/migration-config.js';
 import type { MigrationSource, SourcePage, SourceRow } from '../../ports/migration-source.js';
-import { quoteName, sourceUnavailable, tableOf } from './source-errors.js';
+import { keyNotUnique, quoteName, sourceUnavailable, tableOf } from './source-errors.js';
 
 /** A legacy SQLite database as a migration source: rows in key order, deleted in one transaction. */
 export class SqliteMigrationSource implements MigrationSource {
@@ -50,6 +50,23 @@ export class SqliteMigrationSource implements MigrationSource {
     return { items, cursor: items.length === 0 ? undefined : items[items.length - 1]?.key };
   }
 
+  async checkKey(location: SourceLocation): Promise<void> {
+    const table = tableOf(location, this.id);
+    const k = quoteName(location.keyField);
+    const c = this.guard(
+      'cannot check the id column',
+      () =>
+        this.db
+          .prepare(
+            `SELECT count(*) AS rows, count(DISTINCT ${k}) AS d, count(*) - count(${k}) AS nulls FROM ${quoteName(table)}`,
+          )
+          .get() as { rows: number; d: number; nulls: number },
+    );
+    if (c.nulls > 0 || c.d !== c.rows) {
+      throw keyNotUnique(this.id, table, location.keyField, { rows: c.rows, distinct: c.d, nulls: c.nulls });
+    }
+  }
+
   async count(location: SourceLocation): Promise<number> {
     const t = quoteName(tableOf(location, this.id));
     return this.guard('cannot count the table', () =>
@@ -75,14 +92,16 @@ export class SqliteMigrationSource implements MigrationSource {
     const t = quoteName(tableOf(location, this.id));
     const k = quoteName(location.keyField);
     return this.guard('cannot delete rows', () => {
-      const get = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} = ?`);
+      const get = this.db.prepare(`SELECT * FROM ${t} WHERE ${k} = ? LIMIT 2`);
       const del = this.db.prepare(`DELETE FROM ${t} WHERE ${k} = ?`);
       const tx = this.db.transaction(() => {
         let n = 0;
         for (const key of keys) {
           const value: unknown = JSON.parse(key);
-          const row = get.get(value) as SourceRow | undefined;
-          if (row !== undefined && confirm(row)) n += del.run(value).changes;
+          // The write lock is held: a key matching exactly one row deletes exactly the row confirmed.
+          // A key shared by two rows (no unique constraint, a row added since) deletes nothing.
+          const rows = get.all(value) as SourceRow[];
+          if (rows.length === 1 && confirm(rows[0] as SourceRow)) n += del.run(value).changes;
         }
         return n;
       });

@@ -10,7 +10,8 @@ export interface SubjectJurisdiction {
   readonly erased: boolean;
 }
 
-const PAGE = 5000;
+/** An accounts entry listed twice with different jurisdictions, or with an unknown one. */
+const CONFLICT = '';
 
 /**
  * Resolves subjects' jurisdictions: Custos's own subject registry first, then the declared accounts
@@ -34,19 +35,20 @@ export class JurisdictionResolver {
       if (sourceSpec !== undefined) {
         const source: MigrationSource = await this.ctx.openSource(sourceSpec);
         try {
-          let cursor: string | undefined;
-          for (;;) {
-            const page = await source.read(spec.location, cursor, PAGE);
-            if (page.items.length === 0) break;
-            cursor = page.cursor;
-            for (const item of page.items) {
-              const subject = item.row?.[spec.subjectField];
-              const raw = item.row?.[spec.jurisdictionField];
-              if ((typeof subject !== 'string' && typeof subject !== 'number') || typeof raw !== 'string')
-                continue;
-              const j = spec.values?.[raw] ?? raw;
-              if (this.jurisdictions.has(j)) map.set(String(subject), j);
-            }
+          // One read of the whole table: accounts are keyed by subject, which may repeat, so
+          // paging by it could skip rows at a page boundary. The map is held whole anyway.
+          const page = await source.read(spec.location, undefined, Number.MAX_SAFE_INTEGER);
+          for (const item of page.items) {
+            const subject = item.row?.[spec.subjectField];
+            const raw = item.row?.[spec.jurisdictionField];
+            if ((typeof subject !== 'string' && typeof subject !== 'number') || typeof raw !== 'string')
+              continue;
+            const j = spec.values?.[raw] ?? raw;
+            const s = String(subject);
+            const prior = map.get(s);
+            // Listed twice with different jurisdictions: unknown (held back), never last-wins.
+            if (prior === undefined) map.set(s, this.jurisdictions.has(j) ? j : CONFLICT);
+            else if (prior !== j) map.set(s, CONFLICT);
           }
         } finally {
           await source.close();
@@ -84,7 +86,8 @@ export class JurisdictionResolver {
         continue;
       }
       accounts ??= await this.loadAccounts();
-      out.set(s, { jurisdiction: accounts.get(s), registered: false, erased: false });
+      const j = accounts.get(s);
+      out.set(s, { jurisdiction: j === CONFLICT ? undefined : j, registered: false, erased: false });
     }
     return out;
   }

@@ -304,6 +304,7 @@ export async function runCopy(
         reader ??= await ctx.openSource(source);
         const copier = new DatasetCopier(ctx, source, dataset, reader, resolver, initial, onProgress);
         try {
+          await reader.checkKey(dataset.location);
           if (initial.phase === 'copying') {
             await copier.copyAll();
             await ctx.state.save({ ...copier.current, phase: 'copied', updatedAt: ctx.clock.now() });

@@ -58,6 +58,7 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
       for (const dataset of datasets) {
         const category = ctx.router.collection(dataset.collection).category;
         const bad = { dataset: dataset.id, count: 0, first: '' };
+        await reader.checkKey(dataset.location);
         for (let cursor: string | undefined; ; ) {
           const page = await reader.read(dataset.location, cursor, PAGE);
           if (page.items.length === 0) break;

@@ -184,6 +184,7 @@ class DatasetPurger {
   /** Counts source rows still present that are not held back; a certificate needs zero. */
   async leftovers(): Promise<number> {
     if (!(await this.reader.exists(this.dataset.location))) return 0;
+    await this.reader.checkKey(this.dataset.location);
     const held = new Set<string>();
     for (let after = ''; ; ) {
       const page = await this.ctx.state.held(this.dataset.id, after, 10_000);
@@ -192,12 +193,19 @@ class DatasetPurger {
       after = page[page.length - 1]?.sourceKey ?? '';
     }
     let left = 0;
+    let heldSeen = 0;
     for (let cursor: string | undefined; ; ) {
       const page = await this.reader.read(this.dataset.location, cursor, this.ctx.config.migration.batchSize);
-      if (page.items.length === 0) return left;
+      if (page.items.length === 0) break;
       cursor = page.cursor;
-      for (const item of page.items) if (!held.has(item.key)) left++;
+      for (const item of page.items) {
+        if (held.has(item.key)) heldSeen++;
+        else left++;
+      }
     }
+    // The scan pages by key; the row count cannot miss a row the paging skipped.
+    const total = await this.reader.count(this.dataset.location);
+    return Math.max(left, total - heldSeen);
   }
 
   /** Signs the certificate, records it in the ledger, writes the file, and marks the dataset purged. */
@@ -312,6 +320,7 @@ export async function runPurge(
         try {
           reader ??= await ctx.openSource(source);
           purger = new DatasetPurger(ctx, source, dataset, reader, state, onProgress);
+          if (source.deletable) await reader.checkKey(dataset.location);
           let method: DeletionMethod = 'delete';
           if (source.deletable) await purger.deleteVerified();
           else {
