@@ -18,6 +18,13 @@ export interface DatasetState {
   readonly deleted: number;
   /** RFC 6962 compact range over the copied records' digests, in sequence order (hex hashes). */
   readonly range: { readonly size: number; readonly hashes: readonly string[] };
+  /**
+   * Custos's own destruction of the source's archive key: `started` is saved (with a
+   * `migrate.crypto-shred` ledger entry) just before it, `done` (with `migrate.shredded`) after it.
+   * Only then is a certificate's method `crypto-shred`; a purge killed in between shreds again
+   * (idempotent) and goes on.
+   */
+  readonly shred?: 'started' | 'done';
   /** Why destruction is pending, when it is. */
   readonly pending: string | undefined;
   /** The issued deletion certificate (the file's JSON), once issued. */

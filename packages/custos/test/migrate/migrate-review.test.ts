@@ -1,10 +1,14 @@
 /**
  * Regressions from the migration review: each case lost or misreported data before its fix.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { demoLegacySources } from '../../src/demo/demo-legacy.js';
 import { isCustosError } from '../../src/domain/errors.js';
+import type { MigrationStateStore } from '../../src/ports/migration-state.js';
+import type { MigrationContext } from '../../src/services/migrate/migration-context.js';
 import { countSqlite, type MigrationWorld, newWorld, writeSqliteTable } from './migrate-helpers.js';
 
 const ACCOUNTS = { source: 'db', table: 'accounts', subjectField: 'user_id', jurisdictionField: 'country' };
@@ -29,6 +33,11 @@ const PROFILES = {
 
 function accounts(w: MigrationWorld, rows: [string, string][]): void {
   writeSqliteTable(join(w.dir, 'legacy.sqlite'), 'accounts', ['user_id', 'country'], rows);
+}
+
+/** The migration state store behind a world's service. */
+function stateOf(w: MigrationWorld): MigrationStateStore {
+  return (w.migration as unknown as { ctx: MigrationContext }).ctx.state;
 }
 
 /** A `users` table with no key constraint at all. */
@@ -105,5 +114,73 @@ describe('migration review regressions', () => {
     const [r] = await w.migration.run();
     expect([r?.copied, r?.held]).toEqual([1, 1]);
     expect(await w.custos.subjectStore.get('u2')).toBeUndefined();
+  });
+
+  it('a missing archive key or sealed file is MIGRATION_SOURCE_UNAVAILABLE, never a crypto-shred certificate', async () => {
+    for (const gone of ['sg-backup-archive.key', 'sg-backup-watch-history.ndjson.sealed']) {
+      w = await newWorld();
+      demoLegacySources(w.dir);
+      await w.migration.run(['sg-backup-archive']);
+      rmSync(join(w.dir, 'legacy', gone));
+      const [r] = await w.migration.purge(['sg-backup-archive']);
+      expect([r?.status, r?.error?.code, r?.certificate]).toEqual([
+        'failed',
+        'MIGRATION_SOURCE_UNAVAILABLE',
+        undefined,
+      ]);
+      await w.cleanup();
+      w = undefined;
+    }
+  });
+
+  it('crypto-shred is certified after Custos destroyed the key itself, and a purge killed mid-shred resumes', async () => {
+    w = await newWorld();
+    demoLegacySources(w.dir);
+    await w.migration.run(['sg-backup-archive']);
+    const [r] = await w.migration.purge(['sg-backup-archive']);
+    expect(r?.status).toBe('purged');
+    const cert = JSON.parse(readFileSync(r?.certificate as string, 'utf8')) as { note: string };
+    expect(cert.note).toContain('"method":"crypto-shred"');
+    const [st] = (await w.migration.status()).filter((s) => s.dataset.startsWith('sg-backup-archive/'));
+    expect(st?.phase).toBe('purged');
+    await w.cleanup();
+
+    // Killed after the key was destroyed, before `done` was saved: the resumed purge finishes it.
+    w = await newWorld();
+    demoLegacySources(w.dir);
+    await w.migration.run(['sg-backup-archive']);
+    const state = stateOf(w);
+    for (const d of await state.datasets()) {
+      if (d.dataset.startsWith('sg-backup-archive/')) await state.save({ ...d, shred: 'started' });
+    }
+    rmSync(join(w.dir, 'legacy', 'sg-backup-archive.key'));
+    const [again] = await w.migration.purge(['sg-backup-archive']);
+    expect(again?.status).toBe('purged');
+  });
+
+  it('a file missing without Custos having recorded it pending destruction is not "destroyed"', async () => {
+    w = await newWorld({
+      batchSize: 2,
+      accounts: { source: 'db', table: 'accounts', subjectField: 'user_id', jurisdictionField: 'country' },
+      sources: [
+        { id: 'db', site: 'us-legacy-dc', kind: 'sqlite', path: 'legacy.sqlite', datasets: [PROFILES] },
+        {
+          id: 'archive',
+          site: 'sg-backup',
+          kind: 'ndjson',
+          deletable: false,
+          datasets: [
+            { collection: 'watch_history', file: 'w.ndjson', subjectField: 'uid', fields: ['video_id'] },
+          ],
+        },
+      ],
+    });
+    accounts(w, [['u1', 'US']]);
+    writeSqliteTable(join(w.dir, 'legacy.sqlite'), 'users', ['pid', 'user_id', 'email'], []);
+    writeFileSync(join(w.dir, 'w.ndjson'), '{"id":"w1","uid":"u1","video_id":"v1"}\n');
+    await w.migration.run(['archive']);
+    rmSync(join(w.dir, 'w.ndjson'));
+    const [r] = await w.migration.purge(['archive']);
+    expect([r?.status, r?.error?.code]).toEqual(['failed', 'MIGRATION_SOURCE_UNAVAILABLE']);
   });
 });

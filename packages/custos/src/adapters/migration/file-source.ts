@@ -158,8 +158,7 @@ export class FileMigrationSource implements MigrationSource {
   }
 
   async exists(location: SourceLocation): Promise<boolean> {
-    const file = fileOf(location, this.id);
-    return existsSync(file) && (this.keyFile === undefined || existsSync(this.keyFile));
+    return existsSync(fileOf(location, this.id));
   }
 
   async delete(

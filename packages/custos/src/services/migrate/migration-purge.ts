@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashLeaf, rootFromLeafHashes, toBase64, toHex } from '@custos/verify';
 import { CustosError, isCustosError } from '../../domain/errors.js';
@@ -141,34 +141,56 @@ class DatasetPurger {
     }
   }
 
-  /** A source that cannot delete rows: crypto-shred it, or record a pending destruction. */
-  async destroyArchive(siblings: readonly DatasetState[]): Promise<DeletionMethod> {
-    if (!(await this.reader.exists(this.dataset.location))) {
-      await this.markAllDestroyed();
-      return this.source.keyFile === undefined ? 'destroyed' : 'crypto-shred';
+  private async pendingDestruction(reason: string): Promise<never> {
+    if (this.state.phase !== 'pending-destruction' || this.state.pending !== reason) {
+      await this.ctx.ledger.append(this.entry('migrate.pending-destruction', this.state.copied, { reason }));
+      await this.save({ phase: 'pending-destruction', pending: reason });
     }
+    throw new CustosError('DESTRUCTION_PENDING', `dataset ${this.dataset.id}: ${reason}`, {
+      details: [`${this.dataset.id}: ${reason}`],
+    });
+  }
+
+  /**
+   * A source that cannot delete rows: crypto-shred it, or record a pending destruction. The
+   * held-back and unfinished checks come first on every path. `crypto-shred` is certified only when
+   * Custos itself destroyed the key (the persisted `shredded` flag); a file or key found missing
+   * proves nothing and is `MIGRATION_SOURCE_UNAVAILABLE`. A source without a key is `destroyed`
+   * only once Custos recorded it pending destruction and it is then gone.
+   */
+  async destroyArchive(siblings: readonly DatasetState[]): Promise<DeletionMethod> {
+    if (this.state.shred === 'done') {
+      await this.markAllDestroyed();
+      return 'crypto-shred';
+    }
+    if (this.state.shred === 'started') return this.shred();
     const held = siblings.reduce((n, s) => n + s.held, 0);
     const unfinished =
       siblings.length < this.source.datasets.length || siblings.some((s) => s.phase === 'copying');
-    let reason: string | undefined;
-    if (this.source.keyFile === undefined) {
-      reason =
-        'the source cannot delete rows and Custos holds no key to it: destroy it, then run purge again';
-    } else if (unfinished) {
-      reason = 'not every dataset of the archive has been copied';
-    } else if (held > 0) {
-      reason = `${held} record(s) held back would be destroyed with the archive: resolve them first`;
+    if (unfinished) await this.pendingDestruction('not every dataset of the source has been copied');
+    if (held > 0) {
+      await this.pendingDestruction(
+        `${held} record(s) held back would be destroyed with the source: resolve them first`,
+      );
     }
-    if (reason !== undefined) {
-      if (this.state.phase !== 'pending-destruction' || this.state.pending !== reason) {
-        await this.ctx.ledger.append(
-          this.entry('migrate.pending-destruction', this.state.copied, { reason }),
+    const present = await this.reader.exists(this.dataset.location);
+    if (this.source.keyFile === undefined) {
+      if (present) {
+        await this.pendingDestruction(
+          'the source cannot delete rows and Custos holds no key to it: destroy it, then run purge again',
         );
-        await this.save({ phase: 'pending-destruction', pending: reason });
       }
-      throw new CustosError('DESTRUCTION_PENDING', `dataset ${this.dataset.id}: ${reason}`, {
-        details: [`${this.dataset.id}: ${reason}`],
-      });
+      if (this.state.phase !== 'pending-destruction') {
+        throw sourceGone(
+          this.source.id,
+          'the file is missing, but Custos never recorded it pending destruction',
+        );
+      }
+      await this.markAllDestroyed();
+      return 'destroyed';
+    }
+    if (!present || !existsSync(this.source.keyFile)) {
+      throw sourceGone(this.source.id, 'the archive or its key is missing: Custos did not destroy it');
     }
     for (const s of this.source.datasets) {
       for await (const page of pages(this.ctx, s.id, 'copied')) await verifyAtTarget(this.ctx, s, page);
@@ -176,14 +198,36 @@ class DatasetPurger {
     await this.ctx.ledger.append(
       this.entry('migrate.crypto-shred', this.state.copied, { datasets: this.source.datasets.length }),
     );
+    await this.markShred('started');
+    return this.shred();
+  }
+
+  /** Destroys the key (idempotent), then records it done for every dataset of the archive. */
+  private async shred(): Promise<DeletionMethod> {
     await this.reader.shred();
+    await this.markShred('done');
+    await this.ctx.ledger.append(
+      this.entry('migrate.shredded', this.state.copied, { datasets: this.source.datasets.length }),
+    );
     await this.markAllDestroyed();
     return 'crypto-shred';
   }
 
+  /** Saves the shred step on every dataset of the archive (they share the key). */
+  private async markShred(step: 'started' | 'done'): Promise<void> {
+    for (const s of this.source.datasets) {
+      if (s.id === this.dataset.id) continue;
+      const st = await this.ctx.state.dataset(s.id);
+      if (st !== undefined)
+        await this.ctx.state.save({ ...st, shred: step, updatedAt: this.ctx.clock.now() });
+    }
+    await this.save({ shred: step });
+  }
+
   /** Counts source rows still present that are not held back; a certificate needs zero. */
   async leftovers(): Promise<number> {
-    if (!(await this.reader.exists(this.dataset.location))) return 0;
+    // Destroyed: shredded by Custos (unreadable for good), or gone after a recorded pending destruction.
+    if (this.state.shred === 'done' || !(await this.reader.exists(this.dataset.location))) return 0;
     await this.reader.checkKey(this.dataset.location);
     const held = new Set<string>();
     for (let after = ''; ; ) {
@@ -256,6 +300,13 @@ class DatasetPurger {
     await this.save({ phase: 'purged', pending: undefined, certificate: json });
     return path;
   }
+}
+
+/** A source found gone without Custos destroying it: never taken as proof of destruction. */
+function sourceGone(source: string, what: string): CustosError {
+  return new CustosError('MIGRATION_SOURCE_UNAVAILABLE', `migration source "${source}": ${what}`, {
+    details: [`source ${source}: ${what}`],
+  });
 }
 
 /** Where a dataset's certificate file is written. */
