@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCustosError } from '../../src/domain/errors.js';
+import { verifyCertificateFile } from '../../src/services/migrate/deletion-certificate.js';
 import { runCli } from '../cli-helpers.js';
 import { type MigrationWorld, newWorld } from './migrate-helpers.js';
 
@@ -132,10 +133,38 @@ describe('verify-certificate', () => {
     });
   }
 
+  it('refuses without a pinned key (CERTIFICATE_UNTRUSTED), even on a genuine certificate', async () => {
+    const r = await runCli('migrate', 'verify-certificate', path);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error CERTIFICATE_UNTRUSTED');
+    expect(r.out).not.toContain('certificate valid');
+  });
+
+  it('fails on a forged, self-consistent certificate signed with a fresh key', async () => {
+    const forger = await world(true);
+    try {
+      await forger.migration.run(['archive']);
+      const [r] = await forger.migration.purge(['archive']);
+      const forged = readFileSync(r?.certificate as string, 'utf8');
+      // Self-consistent: it verifies against the key it carries...
+      const own = JSON.parse(forged) as { verifierKey: string };
+      expect((await verifyCertificateFile(forged, [own.verifierKey])).ok).toBe(true);
+      // ...but not against the custodian's pinned key, and not at all without one.
+      const verdict = await verifyCertificateFile(forged, [w.custos.ledger.verifierKey]);
+      expect([verdict.ok, verdict.failed?.check]).toEqual([false, 'signature']);
+      const err = await verifyCertificateFile(forged, []).catch((e: unknown) => e);
+      expect(isCustosError(err, 'CERTIFICATE_UNTRUSTED')).toBe(true);
+    } finally {
+      await forger.cleanup();
+    }
+  });
+
   it('fails against another custodian key, and on a file that is not a certificate', async () => {
     const other = `demo.custos.local/custos/US+00000000+${Buffer.alloc(33, 1).fill(1, 0, 1).toString('base64')}`;
     expect((await verify(original, '--key', other)).code).toBe(1);
-    expect((await verify({ hello: 'world' })).out).toContain('FAIL  format');
+    expect((await verify({ hello: 'world' }, '--key', w.custos.ledger.verifierKey)).out).toContain(
+      'FAIL  format',
+    );
   });
 });
 

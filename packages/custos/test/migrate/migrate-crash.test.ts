@@ -244,6 +244,8 @@ describe('migration crash test: SIGKILL at 20 random points of run and purge', (
   it('keeps exactly one verified copy, deletes nothing unverified, and certifies', async () => {
     const originals = seed(t.dir);
     const world = await openWorld(t.dir, SECTION);
+    // The custodian's key, pinned: certificates are never checked against the key they carry.
+    const pinned = world.custos.ledger.verifierKey;
     await world.close();
     // Ledger appends on the main thread (still fsynced): the writer thread's start-up would
     // otherwise take most of each child's life, leaving few kill points inside the work.
@@ -276,7 +278,9 @@ describe('migration crash test: SIGKILL at 20 random points of run and purge', (
     }
     let certified = 0;
     for (const name of ['db--profiles.json', 'export--watch_history.json']) {
-      const verdict = await verifyCertificateFile(readFileSync(join(t.dir, 'certificates', name), 'utf8'));
+      const verdict = await verifyCertificateFile(readFileSync(join(t.dir, 'certificates', name), 'utf8'), [
+        pinned,
+      ]);
       expect(verdict.ok, JSON.stringify(verdict.failed)).toBe(true);
       certified += verdict.certificate?.count ?? 0;
     }

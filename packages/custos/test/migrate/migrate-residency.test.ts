@@ -79,10 +79,9 @@ describe('migration on the demo world: residency and unknown jurisdictions', () 
     db.close();
     expect(left.sort()).toEqual(['legacy-0007', 'legacy-0014', 'legacy-0021', 'legacy-0028']);
     for (const r of reports) {
-      const verdict = await verifyCertificateFile(
-        readFileSync(r.certificate as string, 'utf8'),
+      const verdict = await verifyCertificateFile(readFileSync(r.certificate as string, 'utf8'), [
         w.custos.ledger.verifierKey,
-      );
+      ]);
       expect(verdict.ok, JSON.stringify(verdict.failed)).toBe(true);
       expect(verdict.certificate?.count).toBe(r.deleted);
       expect(verdict.certificate?.heldBack).toBe(r.heldBack);

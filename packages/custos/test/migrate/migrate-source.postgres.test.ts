@@ -46,10 +46,9 @@ withPostgres('migration from a PostgreSQL source', () => {
           `SELECT DISTINCT user_id FROM ${source}.messages`,
         );
         expect(rows.map((r) => r.user_id)).toEqual(['u3']);
-        const verdict = await verifyCertificateFile(
-          readFileSync(purge?.certificate as string, 'utf8'),
+        const verdict = await verifyCertificateFile(readFileSync(purge?.certificate as string, 'utf8'), [
           w.custos.ledger.verifierKey,
-        );
+        ]);
         expect(verdict.ok).toBe(true);
         expect(verdict.certificate?.count).toBe(17);
       } finally {

@@ -14,7 +14,7 @@ import {
   verifyInclusion,
   verifyNote,
 } from '@custos/verify';
-import { CustosError } from '../../domain/errors.js';
+import { CustosError, isCustosError } from '../../domain/errors.js';
 import type { LedgerReceipt } from '../ledger/ledger-service.js';
 
 /** Format tag of a certificate file. */
@@ -53,7 +53,10 @@ export interface CertificateFile {
   readonly digests: readonly string[];
   /** The ledger entry recording the certificate, its inclusion proof and the signed checkpoint. */
   readonly ledger: LedgerReceipt;
-  /** The custodian's verifier key; an auditor should pin it (`--key`) rather than trust the file. */
+  /**
+   * The custodian's verifier key, for information only: verification uses the keys the auditor
+   * pins (`--key`), never this one, since anyone can sign a self-consistent file with a fresh key.
+   */
   readonly verifierKey: string;
 }
 
@@ -90,8 +93,6 @@ export interface CertificateVerdict {
   readonly passed: readonly CertificateCheck[];
   readonly failed: CertificateCheck | undefined;
   readonly certificate: DeletionCertificate | undefined;
-  /** True when the key came from the file rather than `--key`. */
-  readonly keyFromFile: boolean;
 }
 
 class CheckFailed extends Error {
@@ -136,20 +137,17 @@ function parseFile(text: string): CertificateFile {
 
 async function check(
   text: string,
-  pinnedKey: string | undefined,
+  trusted: readonly ReturnType<typeof parseVerifierKey>[],
   passed: CertificateCheck[],
 ): Promise<DeletionCertificate> {
   const file = parseFile(text);
   passed.push({ check: 'format', detail: CERTIFICATE_FORMAT });
-  let verifier: ReturnType<typeof parseVerifierKey>;
-  try {
-    verifier = parseVerifierKey(pinnedKey ?? file.verifierKey);
-  } catch {
-    fail('signature', 'the verifier key is malformed');
-  }
   let body: string;
+  let signer = '';
   try {
-    body = (await verifyNote(file.note, [verifier])).text;
+    const verified = await verifyNote(file.note, trusted);
+    body = verified.text;
+    signer = verified.verified[0]?.verifier.name ?? '';
   } catch (err) {
     fail('signature', isVerifyError(err) ? `${err.code}: ${err.message}` : 'the signature does not verify');
   }
@@ -162,7 +160,7 @@ async function check(
   if (!isObject(cert) || cert.format !== CERTIFICATE_FORMAT || `${canonicalize(cert)}\n` !== body) {
     fail('format', 'the signed text is not a canonical certificate');
   }
-  passed.push({ check: 'signature', detail: `signed by ${verifier.name}` });
+  passed.push({ check: 'signature', detail: `signed by ${signer}` });
   if (cert.count !== file.digests.length) {
     fail('count', `certificate says ${cert.count} records, the file lists ${file.digests.length} digests`);
   }
@@ -187,7 +185,7 @@ async function check(
   passed.push({ check: 'ledger-entry', detail: `entry ${file.ledger.index}` });
   let cp: Awaited<ReturnType<typeof verifyCheckpoint>>;
   try {
-    cp = await verifyCheckpoint(file.ledger.checkpoint, [verifier]);
+    cp = await verifyCheckpoint(file.ledger.checkpoint, trusted);
   } catch (err) {
     fail('checkpoint', isVerifyError(err) ? `${err.code}: ${err.message}` : 'the checkpoint does not verify');
   }
@@ -210,22 +208,33 @@ async function check(
 /**
  * Verifies a certificate file offline: the custodian's signature, the certified count and root
  * against the listed digests, the ledger entry that records it, the signed checkpoint, and the
- * entry's inclusion in it. Pass the custodian's verifier key to pin it; otherwise the file's is used.
+ * entry's inclusion in it, all against the verifier keys the auditor pins. The key inside the file
+ * is never trusted: without a pinned key this is `CERTIFICATE_UNTRUSTED`.
  */
-export async function verifyCertificateFile(text: string, pinnedKey?: string): Promise<CertificateVerdict> {
+export async function verifyCertificateFile(
+  text: string,
+  trustedKeys: readonly string[],
+): Promise<CertificateVerdict> {
+  if (trustedKeys.length === 0) {
+    throw new CustosError(
+      'CERTIFICATE_UNTRUSTED',
+      "no verifier key is pinned: pass the custodian's key with --key (the key inside the file proves nothing)",
+    );
+  }
   const passed: CertificateCheck[] = [];
   try {
-    const certificate = await check(text, pinnedKey, passed);
-    return { ok: true, passed, failed: undefined, certificate, keyFromFile: pinnedKey === undefined };
+    let trusted: ReturnType<typeof parseVerifierKey>[];
+    try {
+      trusted = trustedKeys.map((k) => parseVerifierKey(k));
+    } catch {
+      throw new CustosError('CERTIFICATE_UNTRUSTED', 'a pinned verifier key is malformed');
+    }
+    const certificate = await check(text, trusted, passed);
+    return { ok: true, passed, failed: undefined, certificate };
   } catch (err) {
+    if (isCustosError(err)) throw err;
     if (!(err instanceof CheckFailed))
       throw new CustosError('CERTIFICATE_INVALID', 'certificate cannot be checked');
-    return {
-      ok: false,
-      passed,
-      failed: err.check,
-      certificate: undefined,
-      keyFromFile: pinnedKey === undefined,
-    };
+    return { ok: false, passed, failed: err.check, certificate: undefined };
   }
 }

@@ -174,9 +174,14 @@ export function registerMigrateCommands(program: Command, exit: ExitBox): void {
     .command('verify-certificate')
     .description('check a deletion certificate offline: signature, ledger inclusion, root and count')
     .argument('<file>', 'certificate file')
-    .option('--key <vkey>', "the custodian's verifier key (pin it; default: the key in the file)")
+    .option(
+      '--key <vkey>',
+      'a custodian verifier key to trust (required; repeatable). The key inside the file is never trusted',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--json', 'machine-readable output', false)
-    .action(async (file: string, opts: { key?: string; json: boolean }) => {
+    .action(async (file: string, opts: { key: string[]; json: boolean }) => {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -188,8 +193,6 @@ export function registerMigrateCommands(program: Command, exit: ExitBox): void {
       else {
         for (const c of verdict.passed) out(`ok    ${c.check}: ${c.detail}\n`);
         if (verdict.failed) out(`FAIL  ${verdict.failed.check}: ${verdict.failed.detail}\n`);
-        if (verdict.ok && verdict.keyFromFile)
-          out('note: the verifier key came from the file; pin it with --key\n');
         if (verdict.ok && verdict.certificate) {
           const c = verdict.certificate;
           out(
