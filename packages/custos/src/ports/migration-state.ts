@@ -45,7 +45,13 @@ export interface MigratedRecord {
 }
 
 /** Why a record is held back at its source. */
-export type HeldReason = 'unknown-jurisdiction' | 'bad-record' | 'no-allowed-store' | 'subject-erased';
+export type HeldReason =
+  | 'unknown-jurisdiction'
+  | 'bad-record'
+  | 'no-allowed-store'
+  | 'subject-erased'
+  /** The target already holds a different record under the same (collection, subject, id). */
+  | 'conflict';
 
 /** A record held back at its source: never copied, never deleted. */
 export interface HeldRecord {

@@ -183,4 +183,64 @@ describe('migration review regressions', () => {
     const [r] = await w.migration.purge(['archive']);
     expect([r?.status, r?.error?.code]).toEqual(['failed', 'MIGRATION_SOURCE_UNAVAILABLE']);
   });
+
+  it('never overwrites a target record: a second dataset with the same ids and a live record are held back (conflict)', async () => {
+    const second = { ...PROFILES, table: 'users_old' };
+    w = await newWorld({
+      ...dbSection([PROFILES]),
+      sources: [
+        { id: 'db', site: 'us-legacy-dc', kind: 'sqlite', path: 'legacy.sqlite', datasets: [PROFILES] },
+        { id: 'old', site: 'us-legacy-dc', kind: 'sqlite', path: 'legacy.sqlite', datasets: [second] },
+      ],
+    });
+    accounts(w, [
+      ['u1', 'US'],
+      ['u2', 'US'],
+    ]);
+    const db = join(w.dir, 'legacy.sqlite');
+    writeSqliteTable(
+      db,
+      'users',
+      ['pid', 'user_id', 'email'],
+      [
+        ['p1', 'u1', 'new@x'],
+        ['p2', 'u2', 'same@x'],
+      ],
+    );
+    writeSqliteTable(
+      db,
+      'users_old',
+      ['pid', 'user_id', 'email'],
+      [
+        ['p1', 'u1', 'old@x'],
+        ['p2', 'u2', 'same@x'],
+      ],
+    );
+    const reports = await w.migration.run();
+    expect(reports.map((r) => [r.dataset, r.copied, r.held])).toEqual([
+      ['db/profiles', 2, 0],
+      ['old/profiles', 1, 1],
+    ]);
+    const p1 = await w.custos.records.get('u1', 'profiles', 'p1');
+    expect(JSON.stringify(p1)).toContain('new@x');
+    // The held-back row blocks nothing it should not, and is never deleted at the source.
+    await w.migration.purge(['old']);
+    expect(countSqlite(db, 'users_old')).toBe(1);
+    await w.cleanup();
+
+    w = await newWorld(dbSection([{ ...PROFILES, table: 'users_live' }]));
+    accounts(w, [['u3', 'US']]);
+    writeSqliteTable(
+      join(w.dir, 'legacy.sqlite'),
+      'users_live',
+      ['pid', 'user_id', 'email'],
+      [['p3', 'u3', 'legacy@x']],
+    );
+    // A live record written through the gateway before the migration.
+    await w.custos.subjects.registerMany([{ id: 'u3', jurisdiction: 'US' }]);
+    await w.custos.records.put('u3', 'profiles', 'p3', { email: 'live@x' });
+    const [live] = await w.migration.run();
+    expect([live?.copied, live?.held]).toEqual([0, 1]);
+    expect(JSON.stringify(await w.custos.records.get('u3', 'profiles', 'p3'))).toContain('live@x');
+  });
 });

@@ -15,7 +15,7 @@ import {
   selectDatasets,
 } from './migration-context.js';
 import { type SourceRecord, toSourceRecord } from './source-record.js';
-import { verifyAtTarget } from './target-verify.js';
+import { digestAtTarget, verifyAtTarget } from './target-verify.js';
 
 /** What `migrate run` did for one dataset. */
 export interface CopyReport {
@@ -100,8 +100,10 @@ class DatasetCopier {
     const now = this.ctx.clock.now();
     const byStore = new Map<string, StoredRecord[]>();
     const copied: { r: SourceRecord; store: string }[] = [];
+    const batchDigests = new Map<string, Buffer>();
     // One random draw per batch, cut into 12-byte IVs: each record still gets a fresh random IV.
     const ivs = randomBytes(12 * good.length);
+    let sealed = 0;
     for (const r of good) {
       const j = juris.get(r.subject);
       if (j?.erased) {
@@ -130,6 +132,25 @@ class DatasetCopier {
         held.push({ sourceKey: r.key, at: r.at, reason: 'no-allowed-store', detail: err.message });
         continue;
       }
+      // Insert-if-absent: a record already at the target (a live write, another dataset, a
+      // duplicate id) is never overwritten. The same digest is this record, already copied.
+      const ident = `${r.subject}\u0000${r.id}`;
+      const inBatch = batchDigests.get(ident);
+      const there = inBatch ?? (await digestAtTarget(this.ctx, this.dataset, store, r.subject, r.id));
+      if (there !== undefined) {
+        if (there !== 'unreadable' && there.equals(r.digest)) {
+          copied.push({ r, store });
+          continue;
+        }
+        held.push({
+          sourceKey: r.key,
+          at: r.at,
+          reason: 'conflict',
+          detail: `MIGRATION_CONFLICT: ${store} already holds a different ${this.dataset.collection} record ${r.id} of this subject`,
+        });
+        continue;
+      }
+      batchDigests.set(ident, r.digest);
       // The cached handle synchronously when there is one: no promise per record.
       const handle = this.ctx.subjects.peek(r.subject) ?? (await this.ctx.subjects.open(r.subject));
       const key = { version: handle.current, key: handle.keys.get(handle.current) as Uint8Array };
@@ -146,14 +167,10 @@ class DatasetCopier {
       }
       list.push({
         ...binding,
-        sealed: sealRecord(
-          key.key,
-          binding,
-          r.plaintext,
-          ivs.subarray(12 * copied.length, 12 * copied.length + 12),
-        ),
+        sealed: sealRecord(key.key, binding, r.plaintext, ivs.subarray(12 * sealed, 12 * sealed + 12)),
         updatedAt: now,
       });
+      sealed++;
       copied.push({ r, store });
     }
     const released = retry ? copied.map((c) => c.r.key) : [];

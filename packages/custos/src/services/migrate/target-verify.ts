@@ -45,3 +45,37 @@ export async function verifyAtTarget(
     }
   }
 }
+
+/**
+ * The digest of what the target already holds under (collection, subject, id): undefined when it
+ * holds nothing, `unreadable` when the record cannot be opened. Migration writes only where this
+ * is undefined (insert-if-absent): a different record there is a conflict, never overwritten.
+ */
+export async function digestAtTarget(
+  ctx: MigrationContext,
+  dataset: DatasetSpec,
+  store: string,
+  subject: string,
+  id: string,
+): Promise<Buffer | 'unreadable' | undefined> {
+  const target = ctx.stores.get(store);
+  if (target === undefined) throw mismatch(dataset, `target store "${store}" is not open`);
+  const stored = target.getNow
+    ? target.getNow(subject, dataset.collection, id)
+    : await target.get(subject, dataset.collection, id);
+  if (stored === undefined) return undefined;
+  try {
+    const key =
+      ctx.subjects.peek(subject)?.keys.get(stored.keyVersion) ??
+      (await ctx.subjects.keyVersion(subject, stored.keyVersion));
+    const plain = openRecord(
+      key,
+      { id, subject, collection: dataset.collection, keyVersion: stored.keyVersion },
+      stored.sealed,
+    );
+    return recordDigest(dataset.collection, subject, id, plain);
+  } catch (err) {
+    if (isCustosError(err, 'STORE_UNAVAILABLE')) throw err;
+    return 'unreadable';
+  }
+}
