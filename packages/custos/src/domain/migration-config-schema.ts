@@ -31,6 +31,11 @@ export const migrationDatasetSchema = z.strictObject({
   subjectField: sourceField,
   /** Collection fields to copy: a list (same names at source), or a map of collection field: source field. */
   fields: z.union([z.array(sourceField).min(1), z.record(z.string(), sourceField)]),
+  /**
+   * Source columns deliberately not copied: purge deletes them with their rows, and the certificate
+   * lists them. Any other unmapped column makes purge refuse (`MIGRATION_UNMAPPED_COLUMNS`).
+   */
+  discard: z.array(sourceField).default([]),
 });
 
 /** A legacy source: a SQLite file, a PostgreSQL database, or NDJSON / CSV export files. */

@@ -32,6 +32,8 @@ export interface DatasetSpec {
   readonly subjectField: string;
   /** Sorted by collection field name, so the copied plaintext is canonical (RFC 8785 member order). */
   readonly fields: readonly FieldMapping[];
+  /** Source columns deliberately not copied (sorted); signed into the deletion certificate. */
+  readonly discard: readonly string[];
 }
 
 /** A legacy source, normalised. */
@@ -226,6 +228,7 @@ export function toMigrationSpec(
         idField: d.idField,
         subjectField: d.subjectField,
         fields: toFieldMappings(d.fields),
+        discard: [...new Set(d.discard)].sort(),
       })),
     })),
   };

@@ -25,6 +25,8 @@ export interface DatasetState {
    * (idempotent) and goes on.
    */
   readonly shred?: 'started' | 'done';
+  /** Source columns seen that are neither mapped nor discarded (purge refuses while any remain). */
+  readonly unmapped?: readonly string[];
   /** Why destruction is pending, when it is. */
   readonly pending: string | undefined;
   /** The issued deletion certificate (the file's JSON), once issued. */

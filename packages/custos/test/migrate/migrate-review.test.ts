@@ -243,4 +243,31 @@ describe('migration review regressions', () => {
     expect([live?.copied, live?.held]).toEqual([0, 1]);
     expect(JSON.stringify(await w.custos.records.get('u3', 'profiles', 'p3'))).toContain('live@x');
   });
+
+  it('reports unmapped source columns; purge refuses them (MIGRATION_UNMAPPED_COLUMNS) unless discarded, and signs the discard list', async () => {
+    const rows = [
+      ['p1', 'u1', 'a@x', '555-1'],
+      ['p2', 'u1', 'b@x', '555-2'],
+    ];
+    w = await newWorld(dbSection([PROFILES]));
+    accounts(w, [['u1', 'US']]);
+    writeSqliteTable(join(w.dir, 'legacy.sqlite'), 'users', ['pid', 'user_id', 'email', 'phone'], rows);
+    expect((await w.migration.plan()).unmapped).toEqual([{ dataset: 'db/profiles', columns: ['phone'] }]);
+    const [run] = await w.migration.run();
+    expect(run?.unmapped).toEqual(['phone']);
+    const [refused] = await w.migration.purge();
+    expect([refused?.status, refused?.error?.code]).toEqual(['failed', 'MIGRATION_UNMAPPED_COLUMNS']);
+    expect(countSqlite(join(w.dir, 'legacy.sqlite'), 'users')).toBe(2);
+    await w.cleanup();
+
+    w = await newWorld(dbSection([{ ...PROFILES, discard: ['phone'] }]));
+    accounts(w, [['u1', 'US']]);
+    writeSqliteTable(join(w.dir, 'legacy.sqlite'), 'users', ['pid', 'user_id', 'email', 'phone'], rows);
+    expect((await w.migration.plan()).unmapped).toEqual([]);
+    await w.migration.run();
+    const [purged] = await w.migration.purge();
+    expect(purged?.status).toBe('purged');
+    const cert = JSON.parse(readFileSync(purged?.certificate as string, 'utf8')) as { note: string };
+    expect(cert.note).toContain('"discarded":["phone"]');
+  });
 });

@@ -37,6 +37,8 @@ export interface DeletionCertificate {
   readonly root: string;
   /** Records held back at the source (unknown jurisdiction, bad records): not covered. */
   readonly heldBack: number;
+  /** Source columns deliberately not copied (the dataset's `discard`): deleted with their rows. */
+  readonly discarded: readonly string[];
   /** Records found by the leftover scan: always 0 in an issued certificate. */
   readonly leftover: number;
   readonly issuedAt: string;

@@ -32,6 +32,8 @@ export interface CopyReport {
   readonly batches: number;
   /** RFC 6962 root over the copied records' digests, base64. */
   readonly root: string;
+  /** Source columns neither mapped nor discarded: purge refuses the dataset until they are. */
+  readonly unmapped: readonly string[];
   readonly error: { readonly code: string; readonly message: string } | undefined;
 }
 
@@ -46,6 +48,13 @@ export function rangeOf(state: DatasetState): CompactRange {
 function saveRange(range: CompactRange): DatasetState['range'] {
   const s = range.state();
   return { size: s.size, hashes: s.hashes.map((h) => toHex(h)) };
+}
+
+/** The state's unmapped columns with those of a batch's records (sorted, once each). */
+function mergeUnmapped(prior: readonly string[] | undefined, records: readonly SourceRecord[]): string[] {
+  const all = new Set(prior ?? []);
+  for (const r of records) for (const c of r.unmapped) all.add(c);
+  return [...all].sort();
 }
 
 /** Copies one dataset: the main pass from its cursor, then one retry pass over held-back records. */
@@ -197,6 +206,7 @@ class DatasetCopier {
       bytes: this.state.bytes + copied.reduce((n, c) => n + c.r.plaintext.length, 0),
       held: retry ? this.state.held - released.length : this.state.held + held.length,
       range: saveRange(range),
+      unmapped: mergeUnmapped(this.state.unmapped, good),
       updatedAt: now,
     };
     // Fail closed: a batch the ledger cannot record is not checkpointed, so it is copied again.
@@ -285,6 +295,7 @@ function report(
     bytes: state.bytes,
     batches: state.batches,
     root: toBase64(rangeOf(state).root()),
+    unmapped: state.unmapped ?? [],
     error:
       error === undefined
         ? undefined

@@ -32,6 +32,11 @@ export interface MigrationPlan {
   readonly rows: readonly PlanRow[];
   /** Records that cannot be read (malformed line, wrong column count, missing subject id). */
   readonly invalid: readonly { readonly dataset: string; readonly count: number; readonly first: string }[];
+  /**
+   * Source columns neither mapped nor in the dataset's `discard`: purge refuses such a dataset
+   * (`MIGRATION_UNMAPPED_COLUMNS`), since deleting the rows would lose them.
+   */
+  readonly unmapped: readonly { readonly dataset: string; readonly columns: readonly string[] }[];
   readonly totals: {
     readonly records: number;
     readonly bytes: number;
@@ -52,12 +57,14 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
   const resolver = new JurisdictionResolver(ctx);
   const rows = new Map<string, Mutable<PlanRow> & { sites: Set<string> }>();
   const invalid: { dataset: string; count: number; first: string }[] = [];
+  const unmapped: { dataset: string; columns: string[] }[] = [];
   for (const { source, datasets } of selectDatasets(ctx, only)) {
     const reader = await ctx.openSource(source);
     try {
       for (const dataset of datasets) {
         const category = ctx.router.collection(dataset.collection).category;
         const bad = { dataset: dataset.id, count: 0, first: '' };
+        const extra = new Set<string>();
         await reader.checkKey(dataset.location);
         for (let cursor: string | undefined; ; ) {
           const page = await reader.read(dataset.location, cursor, PAGE);
@@ -66,7 +73,9 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
           const good: SourceRecord[] = [];
           for (const item of page.items) {
             try {
-              good.push(toSourceRecord(dataset, item));
+              const r = toSourceRecord(dataset, item);
+              for (const c of r.unmapped) extra.add(c);
+              good.push(r);
             } catch (err) {
               if (!isCustosError(err)) throw err;
               if (bad.count++ === 0) bad.first = err.message;
@@ -115,6 +124,7 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
           }
         }
         if (bad.count > 0) invalid.push(bad);
+        if (extra.size > 0) unmapped.push({ dataset: dataset.id, columns: [...extra].sort() });
       }
     } finally {
       await reader.close();
@@ -126,6 +136,7 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
   return {
     rows: list,
     invalid,
+    unmapped,
     totals: {
       records: sum('records'),
       bytes: sum('bytes'),

@@ -95,6 +95,8 @@ class DatasetPurger {
         } catch {
           return false;
         }
+        // A column neither copied nor discarded would be lost: the row stays (and blocks the certificate).
+        if (mapped.unmapped.length > 0) return false;
         const ident = identity(mapped.subject, mapped.id);
         const digest = want.get(ident);
         if (digest === undefined) return false;
@@ -269,6 +271,7 @@ class DatasetPurger {
       count: digests.length,
       root: digestsRoot(digests),
       heldBack: this.state.held,
+      discarded: this.dataset.discard,
       leftover: 0,
       issuedAt,
       ledgerOrigin: this.ctx.ledger.origin,
@@ -372,6 +375,17 @@ export async function runPurge(
           reader ??= await ctx.openSource(source);
           purger = new DatasetPurger(ctx, source, dataset, reader, state, onProgress);
           if (source.deletable) await reader.checkKey(dataset.location);
+          const unmapped = (state.unmapped ?? []).filter(
+            (c) => !dataset.discard.includes(c) && !dataset.fields.some((f) => f.from === c),
+          );
+          if (unmapped.length > 0) {
+            const cols = unmapped.join(', ');
+            throw new CustosError(
+              'MIGRATION_UNMAPPED_COLUMNS',
+              `dataset ${dataset.id}: source column(s) ${cols} are neither mapped nor listed in discard; purge would delete them uncopied`,
+              { details: [`${dataset.id}: unmapped ${cols}`] },
+            );
+          }
           let method: DeletionMethod = 'delete';
           if (source.deletable) await purger.deleteVerified();
           else {

@@ -12,6 +12,18 @@ export interface SourceRecord {
   /** The fields as canonical JSON (RFC 8785: members in code unit order, scalars only). */
   readonly plaintext: Buffer;
   readonly digest: Buffer;
+  /** Source columns neither mapped (id, subject, fields) nor listed in `discard`. */
+  readonly unmapped: readonly string[];
+}
+
+/** A row's columns that are neither mapped nor deliberately discarded: deleting them loses data. */
+export function unmappedColumns(dataset: DatasetSpec, row: SourceRow): string[] {
+  const out: string[] = [];
+  for (const c of Object.keys(row)) {
+    if (c === dataset.idField || c === dataset.subjectField || dataset.discard.includes(c)) continue;
+    if (!dataset.fields.some((f) => f.from === c)) out.push(c);
+  }
+  return out;
 }
 
 const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -76,5 +88,6 @@ export function mapRow(dataset: DatasetSpec, row: SourceRow, at: string, key: st
     id,
     plaintext,
     digest: recordDigest(dataset.collection, subject, id, plaintext),
+    unmapped: unmappedColumns(dataset, row),
   };
 }

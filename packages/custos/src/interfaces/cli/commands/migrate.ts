@@ -72,6 +72,11 @@ function printPlan(plan: MigrationPlan): void {
   if (t.unknown > 0)
     out(`${t.unknown} record(s) have no known subject jurisdiction: held back (protected) until resolved\n`);
   for (const b of plan.invalid) out(`${b.count} invalid record(s) in ${b.dataset}; first: ${b.first}\n`);
+  for (const u of plan.unmapped) {
+    out(
+      `unmapped column(s) in ${u.dataset}: ${u.columns.join(', ')} (map them or list them in discard; purge refuses)\n`,
+    );
+  }
 }
 
 function printCopy(reports: readonly CopyReport[]): void {
