@@ -1,7 +1,7 @@
 /**
  * Child process of the migration crash test: `crash-child.ts CONFIG`. It loads the code, prints
  * `READY`, then waits for `run` or `purge` on stdin (so the parent can prepare the next child while
- * the current one works). It prints `P n` after every batch and `DONE` at the end; the parent kills
+ * the current one works). It prints `P done total` after every batch and `DONE` at the end; the parent kills
  * it with SIGKILL at a random moment. Nothing is opened before the step arrives.
  */
 import { createInterface } from 'node:readline';
@@ -17,8 +17,8 @@ const step = await new Promise<string>((resolve) => lines.once('line', resolve))
 lines.close();
 const custos = await createCustos(loadConfigFile(configPath));
 const migration = await createMigration(custos);
-const progress = (p: { done: number }): void => {
-  process.stdout.write(`P ${p.done}\n`);
+const progress = (p: { done: number; total: number }): void => {
+  process.stdout.write(`P ${p.done} ${p.total}\n`);
 };
 const reports =
   step === 'run' ? await migration.run(undefined, progress) : await migration.purge(undefined, progress);

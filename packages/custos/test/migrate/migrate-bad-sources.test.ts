@@ -158,8 +158,14 @@ describe('bad sources', () => {
       ['export/watch_history', 'copied', 3, 1],
       ['videos/public_videos', 'copied', 2, 1],
     ]);
+    // The copies are deleted at the source, but held-back rows withhold the certificates.
     const purge = await w.migration.purge();
-    expect(purge.map((r) => r.status)).toEqual(['purged', 'purged', 'purged']);
+    expect(purge.map((r) => [r.status, r.error?.code, r.certificate])).toEqual([
+      ['pending-destruction', 'DESTRUCTION_PENDING', undefined],
+      ['pending-destruction', 'DESTRUCTION_PENDING', undefined],
+      ['pending-destruction', 'DESTRUCTION_PENDING', undefined],
+    ]);
+    expect(purge[0]?.error?.message).toContain('pid="p3" (bad-record)');
     expect(countSqlite(join(w.dir, 'legacy.sqlite'), 'users')).toBe(1);
     expect(readFileSync(join(w.dir, 'watch.ndjson'), 'utf8')).toBe(`${WATCH[2]}\n`);
     expect(readFileSync(join(w.dir, 'videos.csv'), 'utf8')).toBe(`${VIDEOS[0]}\n${VIDEOS[3]}\n`);

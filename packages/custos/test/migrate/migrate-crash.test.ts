@@ -1,12 +1,14 @@
 /**
- * Acceptance: `migrate run` and `migrate purge`, real processes, SIGKILLed at 20 random points in
- * all. After every kill: no record is in two stores, every target copy matches its source digest,
- * and no source record is gone unless its verified copy is at the target. At the end: the target
- * holds exactly one copy of every record with a known jurisdiction, the rest stay at the source,
- * and every certificate verifies.
+ * Acceptance: `migrate run` and `migrate purge`, real processes, SIGKILL attempted at 20 random points in
+ * all (early from the step's start, after a batch, after the last batch), over two rounds: the
+ * first leaves records of subjects without an account held back (no certificate), the second runs
+ * after their accounts appear. After every kill: no record is in two stores, every target copy
+ * matches its source digest, and no source record is gone unless its verified copy is at the
+ * target. At the end: every record is at the target once, none at the source, and every
+ * certificate verifies against the pinned key.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -23,7 +25,8 @@ import { TestClock, tempDir } from '../helpers.js';
 import { openWorld, writeSqliteTable } from './migrate-helpers.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-const KILLS = { run: 10, purge: 10 };
+/** Kill attempts per step (each of run, purge, run, purge): 20 in all. */
+const KILLS_PER_STEP = 5;
 const PROFILES = 1000;
 const WATCH = 500;
 
@@ -202,15 +205,33 @@ function prepareChild(configPath: string): Prepared {
   return p;
 }
 
-/** Starts the step on a prepared child; kills it at a random moment after its first batch if asked. */
-async function runChild(p: Prepared, step: 'run' | 'purge', kill: boolean): Promise<'killed' | 'done'> {
+/**
+ * Where a kill lands: `early` at a random time from the step's start (often before the first
+ * checkpoint, even before the state store is open), `batch` just after a batch, `late` once the
+ * last batch is reported (the held-back retry, the leftover scan, certificate issuance).
+ */
+type KillMode = 'early' | 'batch' | 'late';
+const MODES: readonly KillMode[] = ['early', 'batch', 'late'];
+
+/** Starts the step on a prepared child; kills it at a random moment of the given mode if asked. */
+async function runChild(
+  p: Prepared,
+  step: 'run' | 'purge',
+  kill: KillMode | undefined,
+): Promise<'killed' | 'done'> {
   await p.ready;
   let timer: NodeJS.Timeout | undefined;
-  if (kill) {
+  const killIn = (ms: number): void => {
+    timer ??= setTimeout(() => p.child.kill('SIGKILL'), Math.floor(Math.random() * ms));
+  };
+  if (kill === 'early') killIn(1500);
+  else if (kill !== undefined) {
     p.child.stdout?.on('data', () => {
-      if (timer === undefined && p.out.includes('P ')) {
-        timer = setTimeout(() => p.child.kill('SIGKILL'), Math.floor(Math.random() * 100));
-      }
+      const last = p.out.trimEnd().split('\n').at(-1) ?? '';
+      const m = /^P (\d+) (\d+)$/.exec(last);
+      if (m === null) return;
+      if (kill === 'batch') killIn(100);
+      else if (Number(m[1]) >= Number(m[2])) killIn(30);
     });
   }
   p.child.stdin?.write(`${step}\n`);
@@ -221,6 +242,24 @@ async function runChild(p: Prepared, step: 'run' | 'purge', kill: boolean): Prom
   throw new Error(`child ${step} exited with ${code}:\n${err}\n${out.slice(-500)}`);
 }
 
+/** True once `resolveAccounts` ran. */
+function resolved(dir: string): boolean {
+  const db = new Database(join(dir, 'legacy.sqlite'), { readonly: true });
+  try {
+    return db.prepare("SELECT 1 FROM accounts WHERE user_id = 's0'").get() !== undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Gives every subject without an account one (US), so its held-back records can move. */
+function resolveAccounts(dir: string): void {
+  const db = new Database(join(dir, 'legacy.sqlite'));
+  const ins = db.prepare('INSERT INTO accounts VALUES (?, ?)');
+  for (let s = 0; s < 150; s++) if (!hasAccount(`s${s}`)) ins.run(`s${s}`, 'US');
+  db.close();
+}
+
 async function checkInvariants(dir: string, originals: Map<string, Original>): Promise<void> {
   const source = sourceSnapshot(dir);
   const target = await targetSnapshot(dir);
@@ -229,7 +268,7 @@ async function checkInvariants(dir: string, originals: Map<string, Original>): P
     expect(o, `unexpected target record ${k}`).toBeDefined();
     expect(copies.length, `${k} is in ${copies.map((c) => c.store).join(', ')}`).toBe(1);
     expect(copies[0]?.digest, `${k} differs from its source`).toBe(o?.digest);
-    expect(o?.known, `${k} has no known jurisdiction but was copied`).toBe(true);
+    if (!resolved(dir)) expect(o?.known, `${k} has no known jurisdiction but was copied`).toBe(true);
   }
   for (const k of originals.keys()) {
     // Deleted at the source ⇒ its verified copy is at the target.
@@ -237,11 +276,11 @@ async function checkInvariants(dir: string, originals: Map<string, Original>): P
   }
 }
 
-describe('migration crash test: SIGKILL at 20 random points of run and purge', () => {
+describe('migration crash test: SIGKILL at up to 20 random points of run and purge', () => {
   const t = tempDir('custos-migrate-crash-');
   afterAll(() => t.cleanup());
 
-  it('keeps exactly one verified copy, deletes nothing unverified, and certifies', async () => {
+  it('never duplicates or alters a copy, deletes nothing unverified, and certifies only once nothing is held back', async () => {
     const originals = seed(t.dir);
     const world = await openWorld(t.dir, SECTION);
     // The custodian's key, pinned: certificates are never checked against the key they carry.
@@ -254,12 +293,21 @@ describe('migration crash test: SIGKILL at 20 random points of run and purge', (
     writeFileSync(world.configPath, stringify(config));
     const kills = { run: 0, purge: 0 };
     let next = prepareChild(world.configPath);
+    // Two rounds: the first leaves held-back records (no account), which withhold the certificates;
+    // between rounds their accounts appear, and the second round copies, purges and certifies.
+    const steps = ['run', 'purge', 'resolve', 'run', 'purge'] as const;
     try {
-      for (const step of ['run', 'purge'] as const) {
-        for (;;) {
+      for (const [index, step] of steps.entries()) {
+        if (step === 'resolve') {
+          expect(existsSync(join(t.dir, 'certificates', 'db--profiles.json'))).toBe(false);
+          resolveAccounts(t.dir);
+          continue;
+        }
+        for (let tries = 0; ; tries++) {
           const current = next;
           next = prepareChild(world.configPath);
-          const outcome = await runChild(current, step, kills[step] < KILLS[step]);
+          const mode = tries < KILLS_PER_STEP ? MODES[(tries + index) % MODES.length] : undefined;
+          const outcome = await runChild(current, step, mode);
           await checkInvariants(t.dir, originals);
           if (outcome === 'done') break;
           kills[step]++;
@@ -268,13 +316,14 @@ describe('migration crash test: SIGKILL at 20 random points of run and purge', (
     } finally {
       next.child.kill('SIGKILL');
     }
-    expect(kills.run + kills.purge).toBe(20);
+    // Some kills miss (the child finished first); most land.
+    expect(kills.run + kills.purge).toBeGreaterThanOrEqual(10);
 
     const source = sourceSnapshot(t.dir);
     const target = await targetSnapshot(t.dir);
-    for (const [k, o] of originals) {
-      expect(target.has(k), k).toBe(o.known);
-      expect(source.has(k), k).toBe(!o.known);
+    for (const k of originals.keys()) {
+      expect(target.has(k), k).toBe(true);
+      expect(source.has(k), k).toBe(false);
     }
     let certified = 0;
     for (const name of ['db--profiles.json', 'export--watch_history.json']) {
@@ -284,6 +333,6 @@ describe('migration crash test: SIGKILL at 20 random points of run and purge', (
       expect(verdict.ok, JSON.stringify(verdict.failed)).toBe(true);
       certified += verdict.certificate?.count ?? 0;
     }
-    expect(certified).toBe([...originals.values()].filter((o) => o.known).length);
+    expect(certified).toBe(originals.size);
   }, 150_000);
 });

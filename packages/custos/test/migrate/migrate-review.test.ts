@@ -9,7 +9,13 @@ import { demoLegacySources } from '../../src/demo/demo-legacy.js';
 import { isCustosError } from '../../src/domain/errors.js';
 import type { MigrationStateStore } from '../../src/ports/migration-state.js';
 import type { MigrationContext } from '../../src/services/migrate/migration-context.js';
-import { countSqlite, type MigrationWorld, newWorld, writeSqliteTable } from './migrate-helpers.js';
+import {
+  countSqlite,
+  type MigrationWorld,
+  newWorld,
+  targetLocations,
+  writeSqliteTable,
+} from './migrate-helpers.js';
 
 const ACCOUNTS = { source: 'db', table: 'accounts', subjectField: 'user_id', jurisdictionField: 'country' };
 
@@ -269,5 +275,31 @@ describe('migration review regressions', () => {
     expect(purged?.status).toBe('purged');
     const cert = JSON.parse(readFileSync(purged?.certificate as string, 'utf8')) as { note: string };
     expect(cert.note).toContain('"discarded":["phone"]');
+  });
+
+  it("deletes an erased subject's legacy rows at the source without copying them (ledgered), then certifies", async () => {
+    w = await newWorld(dbSection([PROFILES]));
+    accounts(w, [
+      ['u1', 'US'],
+      ['u2', 'US'],
+    ]);
+    writeSqliteTable(
+      join(w.dir, 'legacy.sqlite'),
+      'users',
+      ['pid', 'user_id', 'email'],
+      [
+        ['p1', 'u1', 'a@x'],
+        ['p2', 'u2', 'b@x'],
+        ['p3', 'u2', 'c@x'],
+      ],
+    );
+    await w.custos.subjects.registerMany([{ id: 'u2', jurisdiction: 'US' }]);
+    await w.custos.subjects.erase('u2');
+    const [run] = await w.migration.run();
+    expect([run?.copied, run?.held]).toEqual([1, 2]);
+    const [purge] = await w.migration.purge();
+    expect([purge?.status, purge?.heldBack]).toEqual(['purged', 0]);
+    expect(countSqlite(join(w.dir, 'legacy.sqlite'), 'users')).toBe(0);
+    expect((await targetLocations(w.custos)).filter((l) => l.includes('/u2/'))).toEqual([]);
   });
 });

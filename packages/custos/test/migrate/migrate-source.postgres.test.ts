@@ -40,17 +40,29 @@ withPostgres('migration from a PostgreSQL source', () => {
         expect(run?.copied).toBe(17);
         expect(run?.held).toBe(8); // u3 has no account
         expect(await w.custos.stores.get('sg-main')?.get('u2', 'messages', '2')).toBeDefined();
-        const [purge] = await w.migration.purge();
-        expect(purge?.status).toBe('purged');
+        // Held-back rows block the certificate; the dataset stays retryable.
+        const [pending] = await w.migration.purge();
+        expect([pending?.status, pending?.error?.code, pending?.certificate]).toEqual([
+          'pending-destruction',
+          'DESTRUCTION_PENDING',
+          undefined,
+        ]);
         const { rows } = await pool.query<{ user_id: string }>(
           `SELECT DISTINCT user_id FROM ${source}.messages`,
         );
         expect(rows.map((r) => r.user_id)).toEqual(['u3']);
+        await pool.query(`INSERT INTO ${source}.accounts VALUES ('u3', 'US')`);
+        const [again] = await w.migration.run();
+        expect([again?.copiedNow, again?.held]).toEqual([8, 0]);
+        const [purge] = await w.migration.purge();
+        expect(purge?.status).toBe('purged');
+        expect(Number((await pool.query(`SELECT count(*) AS n FROM ${source}.messages`)).rows[0]?.n)).toBe(0);
         const verdict = await verifyCertificateFile(readFileSync(purge?.certificate as string, 'utf8'), [
           w.custos.ledger.verifierKey,
         ]);
         expect(verdict.ok).toBe(true);
-        expect(verdict.certificate?.count).toBe(17);
+        expect(verdict.certificate?.count).toBe(25);
+        expect(verdict.certificate?.heldBack).toBe(0);
       } finally {
         await w.cleanup();
         await dropAndEnd(source, state);

@@ -325,7 +325,11 @@ export async function runCopy(
     try {
       for (const dataset of datasets) {
         const initial = (await ctx.state.dataset(dataset.id)) ?? freshState(dataset.id, ctx.clock.now());
-        if (initial.phase !== 'copying' && initial.phase !== 'copied') {
+        // After purge began, only held-back rows are retried (their account may have appeared).
+        if (
+          initial.phase === 'purged' ||
+          (initial.phase !== 'copying' && initial.phase !== 'copied' && initial.held === 0)
+        ) {
           reports.push(report(source, dataset, initial, 0, undefined));
           continue;
         }

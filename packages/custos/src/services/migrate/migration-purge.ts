@@ -116,6 +116,54 @@ class DatasetPurger {
     }
   }
 
+  /**
+   * Deletes at the source, without copying, the held-back rows of subjects erased in Custos
+   * (re-checked now), after a ledger entry; they are then no longer held back.
+   */
+  async deleteErased(): Promise<void> {
+    const keys = new Set<string>();
+    for (let after = ''; ; ) {
+      const page = await this.ctx.state.held(this.dataset.id, after, 10_000);
+      if (page.length === 0) break;
+      for (const h of page) if (h.reason === 'subject-erased') keys.add(h.sourceKey);
+      after = page[page.length - 1]?.sourceKey ?? '';
+    }
+    if (keys.size === 0) return;
+    const subjects = new Set<string>();
+    for (let cursor: string | undefined; ; ) {
+      const page = await this.reader.read(this.dataset.location, cursor, this.ctx.config.migration.batchSize);
+      if (page.items.length === 0) break;
+      cursor = page.cursor;
+      for (const item of page.items) {
+        if (!keys.has(item.key) || item.row === undefined) continue;
+        try {
+          subjects.add(mapRow(this.dataset, item.row, '', '').subject);
+        } catch {
+          // not a mappable row: it stays held back
+        }
+      }
+    }
+    const known = await this.ctx.subjectStore.getMany([...subjects]);
+    const erased = new Set([...known].filter(([, r]) => r.erasedAt !== undefined).map(([id]) => id));
+    if (erased.size === 0) return;
+    await this.ctx.ledger.append(this.entry('migrate.erased-delete', keys.size, { subjects: erased.size }));
+    await this.reader.delete(this.dataset.location, [...keys], (row) => {
+      try {
+        return erased.has(mapRow(this.dataset, row, '', '').subject);
+      } catch {
+        return false;
+      }
+    });
+    // Released from held back: one still at the source is then a leftover, and blocks the certificate.
+    const released = [...keys];
+    this.state = {
+      ...this.state,
+      held: Math.max(0, this.state.held - released.length),
+      updatedAt: this.ctx.clock.now(),
+    };
+    await this.ctx.state.commitCopy(this.state, [], [], released);
+  }
+
   private async markDeleted(records: readonly MigratedRecord[]): Promise<void> {
     this.state = {
       ...this.state,
@@ -224,6 +272,20 @@ class DatasetPurger {
         await this.ctx.state.save({ ...st, shred: step, updatedAt: this.ctx.clock.now() });
     }
     await this.save({ shred: step });
+  }
+
+  /**
+   * No certificate while rows are held back at the dataset: records `DESTRUCTION_PENDING` naming
+   * the first of them. A later `run` (after their accounts appear) copies them; purge then certifies.
+   */
+  async heldBack(): Promise<never> {
+    const first = await this.ctx.state.held(this.dataset.id, '', 5);
+    const where = first.map((h) => `${h.at} (${h.reason})`).join(', ');
+    const reason = `${this.state.held} record(s) held back at the source, e.g. ${where}: resolve them and run again`;
+    if (this.state.pending !== reason) await this.save({ pending: reason });
+    throw new CustosError('DESTRUCTION_PENDING', `dataset ${this.dataset.id}: ${reason}`, {
+      details: [`${this.dataset.id}: ${reason}`],
+    });
   }
 
   /** Counts source rows still present that are not held back; a certificate needs zero. */
@@ -387,8 +449,10 @@ export async function runPurge(
             );
           }
           let method: DeletionMethod = 'delete';
-          if (source.deletable) await purger.deleteVerified();
-          else {
+          if (source.deletable) {
+            await purger.deleteVerified();
+            await purger.deleteErased();
+          } else {
             const siblings = (await ctx.state.datasets()).filter((s) =>
               s.dataset.startsWith(`${source.id}/`),
             );
@@ -401,6 +465,7 @@ export async function runPurge(
               `dataset ${dataset.id}: the leftover scan found ${left} record(s) still at the source; no certificate`,
             );
           }
+          if (purger.current.held > 0) await purger.heldBack();
           const path = await purger.certify(method);
           reports.push({
             dataset: dataset.id,
