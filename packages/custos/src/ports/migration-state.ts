@@ -97,5 +97,10 @@ export interface MigrationStateStore {
   /** Marks records deleted at the source and saves `state`, in one transaction. */
   commitDelete(state: DatasetState, seqs: readonly number[]): Promise<void>;
   save(state: DatasetState): Promise<void>;
+  /**
+   * Takes the store's exclusive migration lock (one `run` or `purge` at a time per state store);
+   * resolves with its release. Another holder is `MIGRATION_BUSY`.
+   */
+  lock(): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * Regressions from the migration review: each case lost or misreported data before its fix.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -301,5 +301,28 @@ describe('migration review regressions', () => {
     expect([purge?.status, purge?.heldBack]).toEqual(['purged', 0]);
     expect(countSqlite(join(w.dir, 'legacy.sqlite'), 'users')).toBe(0);
     expect((await targetLocations(w.custos)).filter((l) => l.includes('/u2/'))).toEqual([]);
+  });
+
+  it('one migration process per state store: a live lock holder makes run and purge MIGRATION_BUSY; a dead one is taken over', async () => {
+    w = await newWorld(dbSection([PROFILES]));
+    accounts(w, [['u1', 'US']]);
+    writeSqliteTable(
+      join(w.dir, 'legacy.sqlite'),
+      'users',
+      ['pid', 'user_id', 'email'],
+      [['p1', 'u1', 'a@x']],
+    );
+    const lock = join(w.dir, 'migration.db.lock');
+    // The parent process is alive: it stands for another migration process.
+    writeFileSync(lock, String(process.ppid));
+    const busy = await w.migration.run().catch((e: unknown) => e);
+    expect(isCustosError(busy, 'MIGRATION_BUSY'), String(busy)).toBe(true);
+    const busyPurge = await w.migration.purge().catch((e: unknown) => e);
+    expect(isCustosError(busyPurge, 'MIGRATION_BUSY')).toBe(true);
+    // A holder that no longer exists (killed) leaves a stale lock, which is taken over and released.
+    writeFileSync(lock, '4194303');
+    const [r] = await w.migration.run();
+    expect(r?.copied).toBe(1);
+    expect(existsSync(lock)).toBe(false);
   });
 });

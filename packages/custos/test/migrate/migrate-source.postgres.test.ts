@@ -1,6 +1,7 @@
 /** A PostgreSQL legacy source, with the migration state in PostgreSQL too: copy, purge, certificate. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { isCustosError } from '../../src/domain/errors.js';
 import { verifyCertificateFile } from '../../src/services/migrate/deletion-certificate.js';
 import { freshSchema, testPool, withPostgres } from '../pg-helpers.js';
 import { newWorld } from './migrate-helpers.js';
@@ -36,6 +37,13 @@ withPostgres('migration from a PostgreSQL source', () => {
         ],
       });
       try {
+        // Another process holding the state schema's advisory lock: MIGRATION_BUSY.
+        const other = await pool.connect();
+        await other.query('SELECT pg_advisory_lock(hashtext($1))', [`custos-migrate:${state}`]);
+        const busy = await w.migration.run().catch((e: unknown) => e);
+        expect(isCustosError(busy, 'MIGRATION_BUSY'), String(busy)).toBe(true);
+        await other.query('SELECT pg_advisory_unlock(hashtext($1))', [`custos-migrate:${state}`]);
+        other.release();
         const [run] = await w.migration.run();
         expect(run?.copied).toBe(17);
         expect(run?.held).toBe(8); // u3 has no account

@@ -169,7 +169,8 @@ export class FileMigrationSource implements MigrationSource {
     if (this.keyFile !== undefined) throw sourceUnavailable(this.id, 'a sealed archive cannot delete rows');
     const file = fileOf(location, this.id);
     const head = this.header(file);
-    const tmp = `${file}.custos-tmp`;
+    // Unique per writer: two processes never share (and clobber) one temporary file.
+    const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.custos-tmp`;
     let deleted = 0;
     try {
       const out = openSync(tmp, 'w', 0o600);

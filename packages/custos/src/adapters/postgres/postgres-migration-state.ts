@@ -1,3 +1,4 @@
+import { CustosError } from '../../domain/errors.js';
 import type {
   DatasetState,
   HeldRecord,
@@ -26,6 +27,7 @@ const WHICH = { copied: 'AND NOT deleted', deleted: 'AND deleted', all: '' } as 
 
 /** The PostgreSQL adapter of `MigrationStateStore`: three tables in the state's own schema. */
 export class PostgresMigrationState implements MigrationStateStore {
+  private readonly schema: string;
   private readonly t: { datasets: string; records: string; held: string };
 
   private constructor(
@@ -33,6 +35,7 @@ export class PostgresMigrationState implements MigrationStateStore {
     schema: string,
     private readonly release: (() => Promise<void>) | undefined,
   ) {
+    this.schema = schema;
     const q = quoteIdent(schema);
     this.t = {
       datasets: `${q}.migration_datasets`,
@@ -175,6 +178,34 @@ export class PostgresMigrationState implements MigrationStateStore {
 
   async save(state: DatasetState): Promise<void> {
     await guardPg('migration', () => this.put(this.pool, state));
+  }
+
+  /** A session advisory lock keyed by the state schema, held on one connection until released. */
+  async lock(): Promise<() => Promise<void>> {
+    const client = await guardPg('migration', () => this.pool.connect());
+    const key = `custos-migrate:${this.schema}`;
+    try {
+      const { rows } = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+        [key],
+      );
+      if (rows[0]?.ok !== true) {
+        throw new CustosError(
+          'MIGRATION_BUSY',
+          `another migration process holds the lock of schema ${this.schema}`,
+        );
+      }
+    } catch (err) {
+      client.release();
+      throw err;
+    }
+    return async () => {
+      try {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+      } finally {
+        client.release();
+      }
+    };
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,5 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { CustosError } from '../../domain/errors.js';
 import type {
   DatasetState,
   HeldRecord,
@@ -40,6 +42,24 @@ export function toMigratedRecord(r: RecordRow): MigratedRecord {
   };
 }
 
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8'));
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const WHICH = { copied: 'AND deleted = 0', deleted: 'AND deleted = 1', all: '' } as const;
 
 /** The SQLite adapter of `MigrationStateStore` (`synchronous = FULL`: a committed checkpoint survives power loss). */
@@ -47,7 +67,7 @@ export class SqliteMigrationState implements MigrationStateStore {
   private readonly db: SqliteDatabase;
   private readonly stmts;
 
-  constructor(path: string) {
+  constructor(private readonly path: string) {
     this.db = openSqlite(path, { synchronous: 'FULL' });
     migrateSqlite(this.db, 'migration', MIGRATIONS);
     const db = this.db;
@@ -146,6 +166,33 @@ export class SqliteMigrationState implements MigrationStateStore {
 
   async save(state: DatasetState): Promise<void> {
     this.put(state);
+  }
+
+  /**
+   * A lock file next to the database, created with O_EXCL and holding the owner's pid. A file left
+   * by a process that no longer exists (killed) is taken over.
+   */
+  async lock(): Promise<() => Promise<void>> {
+    const file = `${this.path}.lock`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return async () => {
+          if (readPid(file) === process.pid) rmSync(file, { force: true });
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = readPid(file);
+        if (pid !== undefined && pid !== process.pid && alive(pid)) break;
+        rmSync(file, { force: true });
+      }
+    }
+    throw new CustosError(
+      'MIGRATION_BUSY',
+      `another migration process (pid ${readPid(file) ?? '?'}) holds ${file}`,
+    );
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashLeaf, rootFromLeafHashes, toBase64, toHex } from '@custos/verify';
@@ -360,8 +361,9 @@ class DatasetPurger {
     const json = `${JSON.stringify(file, null, 1)}\n`;
     const path = certificatePath(this.ctx, this.dataset);
     mkdirSync(this.ctx.config.migration.certificatesDir, { recursive: true, mode: 0o700 });
-    writeFileSync(`${path}.tmp`, json, { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, json, { mode: 0o600 });
+    renameSync(tmp, path);
     await this.save({ phase: 'purged', pending: undefined, certificate: json });
     return path;
   }

@@ -30,12 +30,22 @@ export class MigrationService {
 
   /** Copies and verifies; resumable and idempotent. */
   run(only?: readonly string[], onProgress?: (p: MigrationProgress) => void): Promise<CopyReport[]> {
-    return runCopy(this.ctx, only, onProgress);
+    return this.locked(() => runCopy(this.ctx, only, onProgress));
+  }
+
+  /** Runs `fn` holding the state store's exclusive lock (`MIGRATION_BUSY` when another process has it). */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.ctx.state.lock();
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
   }
 
   /** Deletes verified source copies and issues certificates. */
   purge(only?: readonly string[], onProgress?: (p: MigrationProgress) => void): Promise<PurgeReport[]> {
-    return runPurge(this.ctx, only, onProgress);
+    return this.locked(() => runPurge(this.ctx, only, onProgress));
   }
 
   /** Every configured dataset with its checkpointed state. */
