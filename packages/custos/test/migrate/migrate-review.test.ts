@@ -325,4 +325,32 @@ describe('migration review regressions', () => {
     expect(r?.copied).toBe(1);
     expect(existsSync(lock)).toBe(false);
   });
+
+  it('makes the verified copies durable (store sync) before deleting their source rows', async () => {
+    w = await newWorld(dbSection([PROFILES]));
+    accounts(w, [['u1', 'US']]);
+    const db = join(w.dir, 'legacy.sqlite');
+    writeSqliteTable(
+      db,
+      'users',
+      ['pid', 'user_id', 'email'],
+      [
+        ['p1', 'u1', 'a@x'],
+        ['p2', 'u1', 'b@x'],
+      ],
+    );
+    await w.migration.run();
+    const synced: number[] = [];
+    for (const store of w.custos.stores.values()) {
+      const sync = store.sync?.bind(store);
+      if (sync === undefined) continue;
+      (store as { sync?: () => Promise<void> }).sync = async () => {
+        synced.push(countSqlite(db, 'users'));
+        await sync();
+      };
+    }
+    const [r] = await w.migration.purge();
+    expect(r?.status).toBe('purged');
+    expect(synced[0]).toBe(2);
+  });
 });

@@ -87,6 +87,8 @@ class DatasetPurger {
           batchRoot: toBase64(rootFromLeafHashes(page.map((r) => hashLeaf(r.digest)))),
         }),
       );
+      // The verified copies durable against power loss before their source rows go.
+      for (const id of new Set(page.map((r) => r.store))) await this.ctx.stores.get(id)?.sync?.();
       const want = new Map(page.map((r) => [identity(r.subject, r.id), toHex(r.digest)]));
       const changed = new Set<string>();
       const confirm = (row: SourceRow): boolean => {
