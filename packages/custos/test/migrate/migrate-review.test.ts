@@ -353,4 +353,47 @@ describe('migration review regressions', () => {
     expect(r?.status).toBe('purged');
     expect(synced[0]).toBe(2);
   });
+
+  it('files: a Latin-1 byte is MIGRATION_RECORD_INVALID, never copied as U+FFFD; kept lines keep their bytes and CRLF', async () => {
+    w = await newWorld({
+      batchSize: 2,
+      onError: 'skip',
+      accounts: ACCOUNTS,
+      sources: [
+        { id: 'db', site: 'us-legacy-dc', kind: 'sqlite', path: 'legacy.sqlite', datasets: [PROFILES] },
+        {
+          id: 'export',
+          site: 'us-public-cloud',
+          kind: 'ndjson',
+          datasets: [
+            { collection: 'watch_history', file: 'w.ndjson', subjectField: 'uid', fields: ['video_id'] },
+          ],
+        },
+      ],
+    });
+    accounts(w, [['u1', 'US']]);
+    writeSqliteTable(join(w.dir, 'legacy.sqlite'), 'users', ['pid', 'user_id', 'email'], []);
+    const latin1 = Buffer.concat([
+      Buffer.from('{"id":"w2","uid":"u1","video_id":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}\r\n'),
+    ]);
+    const file = join(w.dir, 'w.ndjson');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('{"id":"w1","uid":"u1","video_id":"v1"}\r\n'),
+        latin1,
+        Buffer.from('{"id":"w3","uid":"u1","video_id":"v3"}'),
+      ]),
+    );
+    const [run] = (await w.migration.run(['export'])) ?? [];
+    expect([run?.copied, run?.held]).toEqual([2, 1]);
+    const held = await stateOf(w).held('export/watch_history', '', 10);
+    expect(held[0]?.reason).toBe('bad-record'); // a MIGRATION_RECORD_INVALID, held back under skip
+    expect(held[0]?.detail).toContain('line 2: not valid UTF-8');
+    await w.migration.purge(['export']);
+    // The kept line, byte for byte (the Latin-1 byte and its CRLF).
+    expect(readFileSync(file).equals(latin1)).toBe(true);
+  });
 });

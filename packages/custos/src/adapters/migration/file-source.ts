@@ -95,6 +95,8 @@ export class FileMigrationSource implements MigrationSource {
   private parse(line: LineAt, columns: string[] | undefined): SourceItem {
     const key = createHash('sha256').update(line.text).digest('hex');
     const at = `line ${line.number}`;
+    // Never copied with U+FFFD in place of the bytes it cannot decode: the row is invalid.
+    if (!line.utf8) return { at, key, row: undefined, error: 'not valid UTF-8' };
     if (columns === undefined) {
       let value: unknown;
       try {
@@ -180,7 +182,7 @@ export class FileMigrationSource implements MigrationSource {
           for (const l of lines) {
             const item = l.number < head.line || this.isBlank(l) ? undefined : this.parse(l, head.columns);
             if (item?.row !== undefined && confirm(item.row)) deleted++;
-            else writeSync(out, `${l.text}\n`);
+            else writeSync(out, l.bytes);
           }
         });
         fsyncSync(out);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /** One line of a file: its text (without `\n` or `\r\n`), 1-based number, and the offset after it. */
@@ -5,6 +6,21 @@ export interface LineAt {
   readonly text: string;
   readonly number: number;
   readonly end: number;
+  /**
+   * The line's bytes as in the file, terminator included (`\n`, `\r\n`, or none at the end), so
+   * a rewrite keeps kept lines byte for byte. A view valid only until the next line is read.
+   */
+  readonly bytes: Buffer;
+  /** False when the line is not valid UTF-8 (its `text` then holds U+FFFD replacements). */
+  readonly utf8: boolean;
+}
+
+function lineAt(bytes: Buffer, number: number, end: number): LineAt {
+  let n = bytes.length;
+  if (n > 0 && bytes[n - 1] === 10) n--;
+  if (n > 0 && bytes[n - 1] === 13) n--;
+  const content = bytes.subarray(0, n);
+  return { text: content.toString('utf8'), number, end, bytes, utf8: isUtf8(content) };
 }
 
 const CHUNK = 1 << 20;
@@ -28,21 +44,17 @@ export function* linesFrom(read: ReadAt, offset: number, firstLine: number): Gen
     for (let nl = chunk.indexOf(10, 0); nl >= 0 && nl < n; nl = chunk.indexOf(10, start)) {
       const bytes =
         pending.length === 0
-          ? chunk.subarray(start, nl)
-          : Buffer.concat([...pending, chunk.subarray(start, nl)]);
+          ? chunk.subarray(start, nl + 1)
+          : Buffer.concat([...pending, chunk.subarray(start, nl + 1)]);
       pending = [];
-      const text = bytes.toString('utf8');
-      yield { text: text.endsWith('\r') ? text.slice(0, -1) : text, number: number++, end: pos + nl + 1 };
+      yield lineAt(bytes, number++, pos + nl + 1);
       start = nl + 1;
     }
     // The chunk is reused: keep a copy of the unfinished line.
     if (start < n) pending.push(Buffer.from(chunk.subarray(start, n)));
     pos += n;
   }
-  if (pending.length > 0) {
-    const text = Buffer.concat(pending).toString('utf8');
-    yield { text: text.endsWith('\r') ? text.slice(0, -1) : text, number, end: pos };
-  }
+  if (pending.length > 0) yield lineAt(Buffer.concat(pending), number, pos);
 }
 
 /** Runs `fn` on the lines of a file from `offset`, closing the file afterwards. */
