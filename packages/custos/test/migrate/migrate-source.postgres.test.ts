@@ -76,5 +76,55 @@ withPostgres('migration from a PostgreSQL source', () => {
         await dropAndEnd(source, state);
       }
     });
+
+    it('copies timestamp, jsonb and bytea columns as ISO text, canonical JSON and base64, and deletes them', async () => {
+      const source = freshSchema('legacyt');
+      const state = freshSchema('mstatet');
+      const { pool, dropAndEnd } = testPool(process.env.CUSTOS_PG_URL as string);
+      await pool.query(`CREATE SCHEMA ${source}`);
+      await pool.query(`CREATE TABLE ${source}.accounts (user_id text PRIMARY KEY, country text)`);
+      await pool.query(
+        `CREATE TABLE ${source}.events (id integer PRIMARY KEY, user_id text, at timestamptz, meta jsonb, blob bytea)`,
+      );
+      await pool.query(`INSERT INTO ${source}.accounts VALUES ('u1', 'US')`);
+      await pool.query(
+        `INSERT INTO ${source}.events VALUES (1, 'u1', '2020-01-02T03:04:05Z', '{"b":2,"a":1}', '\\x00ff')`,
+      );
+      const w = await newWorld({
+        batchSize: 4,
+        state: { driver: 'postgres', urlEnv: 'CUSTOS_PG_URL', schema: state },
+        accounts: { source: 'pg', table: 'accounts', subjectField: 'user_id', jurisdictionField: 'country' },
+        sources: [
+          {
+            id: 'pg',
+            site: 'us-legacy-dc',
+            kind: 'postgres',
+            postgres: { urlEnv: 'CUSTOS_PG_URL', schema: source },
+            datasets: [
+              {
+                collection: 'messages',
+                table: 'events',
+                subjectField: 'user_id',
+                fields: { body: 'at', to: 'meta' },
+                discard: ['blob'],
+              },
+            ],
+          },
+        ],
+      });
+      try {
+        const [run] = await w.migration.run();
+        expect([run?.copied, run?.held, run?.error]).toEqual([1, 0, undefined]);
+        const rec = await w.custos.records.get('u1', 'messages', '1');
+        expect(JSON.stringify(rec)).toContain('"body":"2020-01-02T03:04:05.000Z"');
+        expect(JSON.stringify(rec)).toContain('"to":"{\\"a\\":1,\\"b\\":2}"');
+        const [purge] = await w.migration.purge();
+        expect(purge?.status).toBe('purged');
+        expect(Number((await pool.query(`SELECT count(*) AS n FROM ${source}.events`)).rows[0]?.n)).toBe(0);
+      } finally {
+        await w.cleanup();
+        await dropAndEnd(source, state);
+      }
+    });
   });
 });

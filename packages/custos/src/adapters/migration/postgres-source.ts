@@ -1,3 +1,4 @@
+import { canonicalize } from '@custos/verify';
 import type { SourceLocation } from '../../domain/migration-config.js';
 import type { PostgresSpec } from '../../domain/postgres-config.js';
 import type { MigrationSource, SourcePage, SourceRow } from '../../ports/migration-source.js';
@@ -5,6 +6,25 @@ import { resolvePgOptions } from '../postgres/pg-connection.js';
 import { type PgPoolLease, PgPoolRegistry } from '../postgres/pg-pools.js';
 import { withTransaction } from '../postgres/pg-transaction.js';
 import { keyNotUnique, quoteName, sourceUnavailable, tableOf } from './source-errors.js';
+
+/**
+ * A row as the copy sees it: `pg` gives timestamps as `Date`, json/jsonb as parsed values and bytea
+ * as `Buffer`; they become an ISO 8601 string, canonical (RFC 8785) JSON text and base64, so they
+ * are copied as scalars and digest the same at copy and at deletion.
+ */
+export function normaliseRow(row: SourceRow): SourceRow {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(row)) {
+    let n: unknown = v;
+    if (v instanceof Date) n = Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
+    else if (Buffer.isBuffer(v)) n = v.toString('base64');
+    else if (typeof v === 'object' && v !== null) n = canonicalize(v);
+    else continue;
+    out ??= { ...row };
+    out[k] = n;
+  }
+  return out ?? row;
+}
 
 /**
  * A legacy PostgreSQL database as a migration source. Tables are read from the connection's
@@ -53,7 +73,7 @@ export class PostgresMigrationSource implements MigrationSource {
             limit,
           ]),
     );
-    const items = rows.map((row) => {
+    const items = rows.map(normaliseRow).map((row) => {
       const key = JSON.stringify(row[location.keyField] ?? null);
       return { at: `${location.keyField}=${key}`, key, row, error: undefined };
     });
@@ -119,7 +139,7 @@ export class PostgresMigrationSource implements MigrationSource {
           .filter((r) => perKey.get(JSON.stringify(r[location.keyField] ?? null)) === 1)
           .filter((r) => {
             const { custos_ctid: _, ...row } = r;
-            return confirm(row);
+            return confirm(normaliseRow(row));
           })
           .map((r) => r.custos_ctid);
         if (confirmed.length === 0) return 0;
