@@ -2,12 +2,13 @@
  * bench migrate: `migrate run` of a SQLite source into the embedded store (through the residency
  * router, sealed under subject keys, read back and verified per batch, every batch in the ledger and
  * checkpointed) against a raw better-sqlite3 table-to-table copy of the same rows (prepared
- * statements, one transaction per batch), measured in the same run. The migration runs in a child
- * process whose peak RSS is reported. `BENCH_MIGRATE_RECORDS=N` changes the size (default 10^6,
+ * statements, one transaction per batch). Each side runs in its own child process, in alternating
+ * order, and the median of `BENCH_MIGRATE_RUNS` runs (default 3) is reported, with the migration's
+ * peak RSS. `BENCH_MIGRATE_RECORDS=N` changes the size (default 10^6,
  * 5,000 with --tiny).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import type { BenchOptions } from './run.js';
 import { fmtRate, reportRatio } from './util.js';
 
 const CHILD = fileURLToPath(new URL('./migrate-child.ts', import.meta.url));
+const RAW_CHILD = fileURLToPath(new URL('./migrate-raw-child.ts', import.meta.url));
 const BATCH = 5000;
 
 /** Writes the legacy source: `accounts` (every subject US) and `users` rows of about 150 bytes. */
@@ -40,43 +42,31 @@ function writeSource(path: string, records: number, subjects: number): void {
     }
   })();
   db.close();
+  // On disk before either side reads it, so neither pays for the other's writeback.
+  const fd = openSync(path, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
 }
 
-/** The raw baseline: read every row, write it to a records table of the store's shape, in batches. */
-function rawCopy(source: string, target: string): number {
-  const src = openSqlite(source, { readonly: true });
-  const dst = openSqlite(target);
-  dst.exec(
-    'CREATE TABLE records (collection TEXT NOT NULL, subject TEXT NOT NULL, id TEXT NOT NULL, value BLOB NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (collection, subject, id)) WITHOUT ROWID',
-  );
-  const read = src.prepare('SELECT * FROM users WHERE pid > ? ORDER BY pid LIMIT ?');
-  const write = dst.prepare('INSERT INTO records VALUES (?, ?, ?, ?, ?)');
-  const start = performance.now();
-  const tx = dst.transaction(
-    (rows: { pid: number; user_id: string; email: string; name: string; bio: string }[]) => {
-      const now = Date.now();
-      for (const r of rows) {
-        const value = Buffer.from(JSON.stringify({ bio: r.bio, display_name: r.name, email: r.email }));
-        write.run('profiles', r.user_id, String(r.pid), value, now);
-      }
-    },
-  );
-  for (let after = -1; ; ) {
-    const rows = read.all(after, BATCH) as {
-      pid: number;
-      user_id: string;
-      email: string;
-      name: string;
-      bio: string;
-    }[];
-    if (rows.length === 0) break;
-    tx(rows);
-    after = rows[rows.length - 1]?.pid ?? after;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  src.close();
-  dst.close();
-  return seconds;
+/** Median of a non-empty list. */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+interface Ours {
+  records: number;
+  seconds: number;
+  failed: number;
+  maxRssKb: number;
+}
+
+function child<T>(script: string, args: readonly string[]): T {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as T;
 }
 
 /** Runs the migrate bench. */
@@ -115,26 +105,38 @@ export async function run(opts: BenchOptions): Promise<void> {
         },
       ],
     };
-    const configPath = join(dir, 'custos.yaml');
-    writeFileSync(configPath, stringify(config));
-
-    const rawSeconds = rawCopy(source, join(dir, 'raw.db'));
-    const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, configPath], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
-    const ours = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
-      records: number;
-      seconds: number;
-      failed: number;
-      maxRssKb: number;
-    };
-    if (ours.records !== records || ours.failed !== 0)
-      throw new Error(`migration copied ${ours.records} of ${records}`);
+    // Each side in a fresh child process, order alternating, median of the runs
+    // (`BENCH_MIGRATE_RUNS`, default 3; 1 with --tiny). Each migration run gets a fresh data dir.
+    const runs = Number(process.env.BENCH_MIGRATE_RUNS ?? (opts.tiny ? 1 : 3));
+    const rawTimes: number[] = [];
+    const ourTimes: number[] = [];
+    let maxRssKb = 0;
+    for (let i = 0; i < runs; i++) {
+      const configPath = join(dir, `custos-${i}.yaml`);
+      writeFileSync(configPath, stringify({ ...config, dataDir: join(dir, `data-${i}`) }));
+      const sides = [
+        () => {
+          rawTimes.push(child<{ seconds: number }>(RAW_CHILD, [source, join(dir, `raw-${i}.db`)]).seconds);
+          rmSync(join(dir, `raw-${i}.db`), { force: true });
+        },
+        () => {
+          const ours = child<Ours>(CHILD, [configPath]);
+          if (ours.records !== records || ours.failed !== 0)
+            throw new Error(`migration copied ${ours.records} of ${records}`);
+          ourTimes.push(ours.seconds);
+          maxRssKb = Math.max(maxRssKb, ours.maxRssKb);
+          rmSync(join(dir, `data-${i}`), { recursive: true, force: true });
+        },
+      ];
+      if (i % 2 === 1) sides.reverse();
+      for (const side of sides) side();
+    }
+    const rawSeconds = median(rawTimes);
+    const ours = { seconds: median(ourTimes), maxRssKb };
     const rawRate = records / rawSeconds;
     const ourRate = records / ours.seconds;
     process.stdout.write(
-      `migrate ${records.toLocaleString('en-US')} records: custos ${fmtRate(ourRate)} (route + encrypt + put + read back + verify + ledger + checkpoint), ` +
+      `migrate ${records.toLocaleString('en-US')} records, median of ${runs} alternating runs, each side in its own process: custos ${fmtRate(ourRate)} (route + encrypt + put + read back + verify + ledger + checkpoint), ` +
         `raw sqlite copy ${fmtRate(rawRate)}\n`,
     );
     reportRatio('migrate', 'throughput', ourRate / rawRate, 0.3);
