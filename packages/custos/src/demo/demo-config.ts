@@ -1,3 +1,5 @@
+import { DEMO_MIGRATION_YAML } from './demo-legacy.js';
+
 /**
  * The demo world's configuration. It mirrors the real case: a social app's US user data moves off
  * its own datacenter, an offshore backup site and a public cloud onto a trusted in-country cloud,
@@ -154,5 +156,5 @@ egress:
         - { field: display_name, rule: allow }
       limits: { personal-identifiers: 10000 }
       expires: 2027-12-31
-`;
+${DEMO_MIGRATION_YAML}`;
 }

@@ -1,4 +1,5 @@
 import type { Custos } from '../composition-root.js';
+import { demoLegacySources } from './demo-legacy.js';
 
 /** A small deterministic PRNG (mulberry32), so seeded demo data is the same on every machine. */
 function prng(seed: number): () => number {
@@ -31,11 +32,14 @@ const REGIONS = ['us-east', 'us-west', 'sg-central'];
 export interface SeedReport {
   readonly subjects: number;
   readonly records: number;
+  /** Records written to the legacy sources (first seeding only; see demo-legacy.ts). */
+  readonly legacyRecords: number;
 }
 
 /**
  * Seeds `count` demo subjects (four in five from the US, the rest from SG), each with a profile,
- * messages, watch history, a public video and a metrics report. Existing subjects are skipped, so seeding is idempotent.
+ * messages, watch history, a public video and a metrics report, and writes the legacy migration
+ * sources. Existing subjects are skipped and legacy sources written once, so seeding is idempotent.
  */
 export async function seedDemo(custos: Custos, count: number, seed = 1): Promise<SeedReport> {
   const rand = prng(seed);
@@ -81,5 +85,8 @@ export async function seedDemo(custos: Custos, count: number, seed = 1): Promise
     });
     records += 9;
   }
-  return { subjects, records };
+  // Legacy sources to migrate off (README: migrating off legacy sites), when the config declares them.
+  const legacy =
+    custos.config.migration.sources.length > 0 ? demoLegacySources(custos.config.dataDir) : undefined;
+  return { subjects, records, legacyRecords: legacy?.records ?? 0 };
 }

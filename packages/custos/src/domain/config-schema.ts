@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { egressSchema } from './egress-config-schema.js';
 import { governanceSchema } from './governance-config-schema.js';
+import { migrationSchema } from './migration-config-schema.js';
 import {
   custodySchema,
   ledgerPostgresSchema,
@@ -197,6 +198,8 @@ export const configSchema = z.strictObject({
     .default([]),
   /** Access requests, quorum, break-glass, policy board, alerts (see docs/gatekeeping.md). */
   governance: governanceSchema.unwrap().optional(),
+  /** Migration off legacy sites (see docs/migration.md). */
+  migration: migrationSchema,
   /** Declared egress flows, data-type tags and volume thresholds (see docs/egress.md). */
   egress: egressSchema,
 });

@@ -1,6 +1,7 @@
 import type { Category, Mask, OrgKind, RawConfig } from './config-schema.js';
 import type { EgressSpec } from './egress-config.js';
 import type { GovernanceSpec } from './governance-config.js';
+import type { MigrationSpec } from './migration-config.js';
 import type { PostgresSpec } from './postgres-config.js';
 
 /** A collection field with its (defaulted) classification. */
@@ -122,6 +123,8 @@ export interface CustosConfig {
   readonly principals: readonly PrincipalSpec[];
   /** Gatekeeping: approvers, quorum, break-glass, policy board, alerts. */
   readonly governance: GovernanceSpec;
+  /** Migration off legacy sites (docs/migration.md); no sources when the section is absent. */
+  readonly migration: MigrationSpec;
   /** Egress: declared flows, data-type tags, volume thresholds (docs/egress.md). */
   readonly egress: EgressSpec;
   /** SHA-256 (hex) of the canonical configuration, recorded in the ledger at start. */

@@ -86,6 +86,29 @@ export const ERROR_CODES = {
   FLOW_STALE: 409,
   /** An alert sink gave up delivering an event (never surfaced to a request; counted and logged). */
   ALERT_UNDELIVERED: 502,
+  // Migration off legacy sites (docs/migration.md).
+  /** A source record cannot be copied: malformed line, wrong column count, missing subject or id. */
+  MIGRATION_RECORD_INVALID: 422,
+  /** A legacy source cannot be read or written (unreachable database, missing file or key). */
+  MIGRATION_SOURCE_UNAVAILABLE: 503,
+  /** A copied batch read back from its target store does not match the source's digest. */
+  MIGRATION_VERIFY_FAILED: 500,
+  /** The step cannot run yet: purge before the copy finished, or records left at the source after a purge. */
+  MIGRATION_NOT_READY: 409,
+  /** A source that cannot delete rows awaits physical destruction: no certificate until it is gone. */
+  DESTRUCTION_PENDING: 409,
+  /** A deletion certificate fails verification (signature, ledger inclusion, root or count). */
+  CERTIFICATE_INVALID: 400,
+  /** A deletion certificate was checked without a pinned verifier key: its own key proves nothing. */
+  CERTIFICATE_UNTRUSTED: 400,
+  /** A database dataset's id column is not unique and NOT NULL: rows cannot be paged or deleted exactly. */
+  MIGRATION_KEY_NOT_UNIQUE: 422,
+  /** The target already holds a different record under the same (collection, subject, id). */
+  MIGRATION_CONFLICT: 409,
+  /** Source columns are neither mapped nor listed in `discard`: purge would delete data never copied. */
+  MIGRATION_UNMAPPED_COLUMNS: 422,
+  /** Another migration process holds the state store's lock. */
+  MIGRATION_BUSY: 409,
 } as const;
 
 /** A stable, documented error code. */

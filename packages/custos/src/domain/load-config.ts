@@ -8,6 +8,7 @@ import { type Category, configSchema, type RawConfig } from './config-schema.js'
 import { checkEgress, toEgressSpec } from './egress-config.js';
 import { CustosError } from './errors.js';
 import { checkGovernance, toGovernanceSpec } from './governance-config.js';
+import { checkMigration, toMigrationSpec } from './migration-config.js';
 import {
   checkPostgresSections,
   toCustodySpec,
@@ -68,6 +69,7 @@ function crossCheck(raw: RawConfig): string[] {
     paths.set(s.path, i);
   });
   problems.push(...checkPostgresSections(raw));
+  problems.push(...checkMigration(raw));
   raw.collections.forEach((c, i) => {
     const names = new Set<string>();
     c.fields.forEach((f, j) => {
@@ -177,6 +179,7 @@ function normalise(raw: RawConfig, baseDir: string): CustosConfig {
     residency: raw.residency,
     principals,
     governance: toGovernanceSpec(raw.governance, baseDir),
+    migration: toMigrationSpec(raw.migration, inData, baseDir),
     egress: toEgressSpec(
       raw.egress,
       raw.jurisdictions.map((j) => j.id),

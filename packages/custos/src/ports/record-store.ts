@@ -49,5 +49,10 @@ export interface RecordStore {
   list(query: ListQuery): Promise<StoredRecord[]>;
   /** Walks every record's location in (collection, subject, id) order, a page at a time. */
   scan(after: RecordLocation | undefined, limit: number): Promise<RecordLocation[]>;
+  /**
+   * Makes every committed write durable against power loss. Optional: stores whose commits are
+   * already durable (PostgreSQL) omit it. Migration calls it before deleting source copies.
+   */
+  sync?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -24,6 +24,10 @@ export interface SubjectStore {
   getMany(ids: readonly string[]): Promise<Map<string, SubjectRow>>;
   /** Creates a subject with its first key; resolves false if the subject already exists. */
   create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean>;
+  /** Creates many subjects in one transaction (existing ones are left as they are); resolves with how many were new. */
+  createMany(
+    entries: readonly { readonly subject: SubjectRow; readonly key: SubjectKeyRow }[],
+  ): Promise<number>;
   keys(id: string): Promise<SubjectKeyRow[]>;
   /** Destroys every key of the subject and marks it erased, in one transaction. */
   erase(id: string, at: number): Promise<boolean>;

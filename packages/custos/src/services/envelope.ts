@@ -17,9 +17,16 @@ export function recordAad(b: RecordBinding): Buffer {
   );
 }
 
-/** Seals plaintext with AES-256-GCM under a subject data key: `iv(12) ‖ ciphertext ‖ tag(16)`. */
-export function sealRecord(dataKey: Uint8Array, binding: RecordBinding, plaintext: Uint8Array): Buffer {
-  const iv = randomBytes(12);
+/**
+ * Seals plaintext with AES-256-GCM under a subject data key: `iv(12) ‖ ciphertext ‖ tag(16)`.
+ * Bulk callers may pass a fresh random `iv` cut from one larger `randomBytes` call; it must never repeat.
+ */
+export function sealRecord(
+  dataKey: Uint8Array,
+  binding: RecordBinding,
+  plaintext: Uint8Array,
+  iv: Uint8Array = randomBytes(12),
+): Buffer {
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
   cipher.setAAD(recordAad(binding));
   const body = cipher.update(plaintext);

@@ -53,6 +53,8 @@ export class SubjectKeys {
     private readonly keys: KeyProvider,
     private readonly clock: Clock,
     private readonly cacheLimit = 100_000,
+    /** How long unwrapped keys stay cached; the migration, which re-checks erasure per batch, keeps them longer. */
+    private readonly cacheMs = SUBJECT_KEY_CACHE_MS,
   ) {}
 
   /** Registers a subject and creates its first data key. Resolves false when it already exists. */
@@ -63,6 +65,22 @@ export class SubjectKeys {
       { id, jurisdiction, erasedAt: undefined },
       { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
     );
+  }
+
+  /** Registers many subjects in one transaction (existing ones are skipped); resolves with how many were new. */
+  async registerMany(
+    subjects: readonly { readonly id: string; readonly jurisdiction: string }[],
+  ): Promise<number> {
+    const entries = [];
+    for (const { id, jurisdiction } of subjects) {
+      const wrapped = await this.keys.wrap(jurisdiction, randomBytes(32), dekAad(id, jurisdiction, 1));
+      entries.push({
+        subject: { id, jurisdiction, erasedAt: undefined },
+        key: { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
+      });
+    }
+    // Not cached here: a subject that existed already keeps its own key, which `open` loads.
+    return entries.length === 0 ? 0 : this.store.createMany(entries);
   }
 
   /**
@@ -109,7 +127,7 @@ export class SubjectKeys {
       row,
       keys,
       current,
-      expiresAt: this.clock.now() + SUBJECT_KEY_CACHE_MS,
+      expiresAt: this.clock.now() + this.cacheMs,
     });
     if (this.cache.size >= this.cacheLimit) {
       const oldest = this.cache.keys().next().value;

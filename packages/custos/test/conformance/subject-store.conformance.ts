@@ -33,6 +33,19 @@ export function subjectStoreConformance(name: string, factory: SubjectStoreFacto
       expect(await store.count()).toBe(1);
     });
 
+    it('creates many subjects in one call, skipping existing ones', async () => {
+      await store.create({ id: 'a', jurisdiction: 'US', erasedAt: undefined }, key('a'));
+      const entries = ['a', 'b', 'c'].map((id) => ({
+        subject: { id, jurisdiction: 'SG', erasedAt: undefined },
+        key: key(id),
+      }));
+      expect(await store.createMany(entries)).toBe(2);
+      expect((await store.get('a'))?.jurisdiction).toBe('US');
+      expect((await store.get('c'))?.jurisdiction).toBe('SG');
+      expect((await store.keys('b')).length).toBe(1);
+      expect(await store.createMany([])).toBe(0);
+    });
+
     it('looks up many subjects at once, omitting unknown ones', async () => {
       await store.create({ id: 'a', jurisdiction: 'US', erasedAt: undefined }, key('a'));
       await store.create({ id: 'b', jurisdiction: 'SG', erasedAt: undefined }, key('b'));

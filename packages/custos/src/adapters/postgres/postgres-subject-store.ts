@@ -2,6 +2,7 @@ import type { SubjectKeyRow, SubjectRow, SubjectStore } from '../../ports/subjec
 import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
 import { namedStatement } from './pg-statement.js';
+import { withTransaction } from './pg-transaction.js';
 import type { PgPool } from './pg-types.js';
 import type { PostgresStoreOptions } from './postgres-record-store.js';
 
@@ -115,19 +116,31 @@ export class PostgresSubjectStore implements SubjectStore {
     return out;
   }
 
-  async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
+  private static params(subject: SubjectRow, key: SubjectKeyRow): unknown[] {
     const wrapped = Buffer.from(key.wrapped.buffer, key.wrapped.byteOffset, key.wrapped.byteLength);
+    return [subject.id, subject.jurisdiction, key.subject, key.version, key.kekVersion, wrapped];
+  }
+
+  async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
     const result = await guardPg(NAME, () =>
-      this.pool.query(this.sql.create, [
-        subject.id,
-        subject.jurisdiction,
-        key.subject,
-        key.version,
-        key.kekVersion,
-        wrapped,
-      ]),
+      this.pool.query(this.sql.create, PostgresSubjectStore.params(subject, key)),
     );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async createMany(
+    entries: readonly { readonly subject: SubjectRow; readonly key: SubjectKeyRow }[],
+  ): Promise<number> {
+    return guardPg(NAME, () =>
+      withTransaction(this.pool, async (tx) => {
+        let created = 0;
+        for (const e of entries) {
+          const r = await tx.query(this.sql.create, PostgresSubjectStore.params(e.subject, e.key));
+          created += r.rowCount ?? 0;
+        }
+        return created;
+      }),
+    );
   }
 
   async keys(id: string): Promise<SubjectKeyRow[]> {

@@ -1,3 +1,4 @@
+import { CustosError } from '../../domain/errors.js';
 import type { ListQuery, RecordLocation, RecordStore, StoredRecord } from '../../ports/record-store.js';
 import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
 
@@ -152,6 +153,22 @@ export class SqliteRecordStore implements RecordStore {
       after?.id ?? '',
       limit,
     ) as RecordLocation[];
+  }
+
+  /**
+   * Commits run with `synchronous = NORMAL` (WAL): durable against a process crash, not yet against
+   * power loss. A FULL checkpoint fsyncs the WAL and copies it into the database file.
+   */
+  async sync(): Promise<void> {
+    this.endRead();
+    for (let attempt = 0; ; attempt++) {
+      const [r] = this.db.pragma('wal_checkpoint(FULL)') as { busy: number }[];
+      if (r === undefined || r.busy === 0) return;
+      if (attempt >= 50) {
+        throw new CustosError('STORE_UNAVAILABLE', `store "${this.id}": cannot checkpoint (readers busy)`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async close(): Promise<void> {

@@ -87,12 +87,20 @@ export class SqliteSubjectStore implements SubjectStore {
     return out;
   }
 
+  private insertOne(subject: SubjectRow, key: SubjectKeyRow): boolean {
+    if (this.stmts.insert.run(subject.id, subject.jurisdiction).changes === 0) return false;
+    this.stmts.insertKey.run(key.subject, key.version, key.kekVersion, key.wrapped);
+    return true;
+  }
+
   async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (this.stmts.insert.run(subject.id, subject.jurisdiction).changes === 0) return false;
-      this.stmts.insertKey.run(key.subject, key.version, key.kekVersion, key.wrapped);
-      return true;
-    })();
+    return this.db.transaction(() => this.insertOne(subject, key))();
+  }
+
+  async createMany(
+    entries: readonly { readonly subject: SubjectRow; readonly key: SubjectKeyRow }[],
+  ): Promise<number> {
+    return this.db.transaction(() => entries.filter((e) => this.insertOne(e.subject, e.key)).length)();
   }
 
   async keys(id: string): Promise<SubjectKeyRow[]> {

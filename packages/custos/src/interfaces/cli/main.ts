@@ -6,6 +6,7 @@ import { registerEgressCommands } from './commands/egress.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLedgerCommands } from './commands/ledger.js';
+import { registerMigrateCommands } from './commands/migrate.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerResidencyCommands } from './commands/residency.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -36,6 +37,7 @@ export function buildProgram(exit: ExitBox): Command {
   registerTokenCommand(program, exit);
   registerPolicyCommands(program, exit);
   registerAccessCommands(program, exit);
+  registerMigrateCommands(program, exit);
   registerEgressCommands(program, exit);
   return program;
 }

@@ -24,5 +24,7 @@ export function registerDemoCommands(program: Command, _exit: ExitBox): void {
         seedDemo(custos, opts.subjects, opts.seed),
       );
       process.stdout.write(`seeded ${r.subjects} new subjects, ${r.records} records\n`);
+      if (r.legacyRecords > 0)
+        process.stdout.write(`seeded legacy sources: ${r.legacyRecords} records under legacy/\n`);
     });
 }
