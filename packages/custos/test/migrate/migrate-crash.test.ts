@@ -341,5 +341,5 @@ describe('migration crash test: SIGKILL at up to 20 random points of run and pur
       certified += verdict.certificate?.count ?? 0;
     }
     expect(certified).toBe(originals.size);
-  }, 150_000);
+  }, 300_000);
 });
