@@ -137,6 +137,8 @@ export const configSchema = z.strictObject({
       busyTimeoutMs: z.number().int().min(0).max(60_000).default(2000),
       /** SQLite ledger: commit on a worker thread so fsyncs never stall request handling. */
       writerThread: z.boolean().default(true),
+      /** Hash large batches (at least 256 entries) on a helper thread while the next are encoded. */
+      hashThread: z.boolean().default(true),
       /** `sqlite` (default: `path`) or `postgres` (`postgres` section; several processes may share it). */
       driver: z.enum(['sqlite', 'postgres']).optional(),
       postgres: ledgerPostgresSchema.optional(),

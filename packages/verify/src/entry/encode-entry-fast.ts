@@ -42,9 +42,18 @@ function str(v: unknown, field: string, allowEmpty = false): string {
   return out;
 }
 
+// The canonical form of each allowed value of an enumerated member, per list.
+const enumForms = new WeakMap<readonly string[], ReadonlyMap<string, string>>();
+
 function oneOf(v: unknown, allowed: readonly string[], field: string): string {
-  if (typeof v !== 'string' || !allowed.includes(v)) invalid(`${field} must be one of ${allowed.join(', ')}`);
-  return JSON.stringify(v);
+  let forms = enumForms.get(allowed);
+  if (forms === undefined) {
+    forms = new Map(allowed.map((a) => [a, JSON.stringify(a)]));
+    enumForms.set(allowed, forms);
+  }
+  const out = typeof v === 'string' ? forms.get(v) : undefined;
+  if (out === undefined) invalid(`${field} must be one of ${allowed.join(', ')}`);
+  return out;
 }
 
 function keysIn(o: Obj, allowed: ReadonlySet<string>, where: string): void {
@@ -74,26 +83,27 @@ function principal(p: unknown): string {
 function resource(r: unknown): string {
   if (!isPlainObject(r)) invalid('resource must be an object');
   keysIn(r, RESOURCE_KEYS, 'resource');
-  const parts: string[] = [];
-  // Canonical order: category, collection, count, jurisdiction, site, subjectRef.
-  if (r.category !== undefined) parts.push(`"category":${str(r.category, 'resource.category')}`);
-  if (r.collection !== undefined) parts.push(`"collection":${str(r.collection, 'resource.collection')}`);
+  // Canonical order: category, collection, count, jurisdiction, site, subjectRef. Each present
+  // member is written with a leading comma, and the first comma dropped at the end.
+  let out = '';
+  if (r.category !== undefined) out += `,"category":${str(r.category, 'resource.category')}`;
+  if (r.collection !== undefined) out += `,"collection":${str(r.collection, 'resource.collection')}`;
   if (r.count !== undefined) {
     if (typeof r.count !== 'number' || !Number.isSafeInteger(r.count) || r.count < 0) {
       invalid('resource.count must be a non-negative safe integer');
     }
-    parts.push(`"count":${JSON.stringify(r.count)}`);
+    out += `,"count":${r.count}`;
   }
-  if (r.jurisdiction !== undefined)
-    parts.push(`"jurisdiction":${str(r.jurisdiction, 'resource.jurisdiction')}`);
-  if (r.site !== undefined) parts.push(`"site":${str(r.site, 'resource.site')}`);
+  if (r.jurisdiction !== undefined) out += `,"jurisdiction":${str(r.jurisdiction, 'resource.jurisdiction')}`;
+  if (r.site !== undefined) out += `,"site":${str(r.site, 'resource.site')}`;
   if (r.subjectRef !== undefined) {
     if (typeof r.subjectRef !== 'string' || !SUBJECT_REF_PATTERN.test(r.subjectRef)) {
       invalid('resource.subjectRef must be a keyed pseudonym sr1:<22-64 base64url chars>');
     }
-    parts.push(`"subjectRef":${JSON.stringify(r.subjectRef)}`);
+    // The pattern admits only base64url characters: nothing to escape.
+    out += `,"subjectRef":"${r.subjectRef}"`;
   }
-  return `{${parts.join(',')}}`;
+  return `{${out.slice(1)}}`;
 }
 
 function stringArray(a: unknown, field: string, allowEmpty: boolean): string {

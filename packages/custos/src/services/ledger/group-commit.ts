@@ -30,7 +30,7 @@ export type CommitBatch<T> = (items: T[]) => Promise<number>;
  */
 export class GroupCommit<T> {
   private items: T[] = [];
-  private resolves: ((index: number) => void)[] = [];
+  private resolves: ((placed: { index: number }) => void)[] = [];
   private rejects: ((err: unknown) => void)[] = [];
   private inFlight = 0;
   private readonly maxInFlight: number;
@@ -46,8 +46,8 @@ export class GroupCommit<T> {
   }
 
   /** Queues one item; resolves with its index once its batch is committed. */
-  submit(item: T): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  submit(item: T): Promise<{ index: number }> {
+    return new Promise<{ index: number }>((resolve, reject) => {
       this.items.push(item);
       this.resolves.push(resolve);
       this.rejects.push(reject);
@@ -106,7 +106,8 @@ export class GroupCommit<T> {
         }
         this.counts.batches++;
         this.counts.items += n;
-        for (let i = 0; i < n; i++) (resolves[i] as (index: number) => void)(first + i);
+        for (let i = 0; i < n; i++)
+          (resolves[i] as (placed: { index: number }) => void)({ index: first + i });
       }
     } finally {
       this.inFlight--;

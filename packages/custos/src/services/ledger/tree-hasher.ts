@@ -1,0 +1,168 @@
+import { Worker } from 'node:worker_threads';
+import type { LedgerTreeState } from '../../ports/ledger-store.js';
+import { buildTreeBatch, type TreeBatch } from './tree-batch.js';
+
+/** A batch of entries with what appending them does to the tree. */
+export interface HashedBatch extends TreeBatch {
+  /** The entries' bytes (after the hashing thread: views into one buffer). */
+  readonly entries: readonly Uint8Array[];
+}
+
+/** Entries as one buffer and each entry's length. */
+export interface EncodedEntries {
+  readonly blob: Uint8Array;
+  readonly lengths: Uint32Array;
+}
+
+/** Copies entries into one exactly sized buffer of its own (transferable). */
+export function packEntries(entries: readonly Uint8Array[]): EncodedEntries {
+  const lengths = new Uint32Array(entries.length);
+  let total = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const n = (entries[i] as Uint8Array).length;
+    lengths[i] = n;
+    total += n;
+  }
+  const blob = new Uint8Array(total);
+  let off = 0;
+  for (let i = 0; i < entries.length; i++) {
+    blob.set(entries[i] as Uint8Array, off);
+    off += lengths[i] as number;
+  }
+  return { blob, lengths };
+}
+
+/** Views of each entry in an encoded blob. */
+export function entryViews(e: EncodedEntries): Uint8Array[] {
+  const out: Uint8Array[] = new Array(e.lengths.length);
+  let off = 0;
+  for (let i = 0; i < e.lengths.length; i++) {
+    const n = e.lengths[i] as number;
+    out[i] = e.blob.subarray(off, off + n);
+    off += n;
+  }
+  return out;
+}
+
+/** Hashes a batch on the calling thread. */
+export function hashBatchHere(prev: LedgerTreeState, entries: readonly Uint8Array[]): HashedBatch {
+  return { ...buildTreeBatch(prev, entries), entries };
+}
+
+/** A request to the hashing thread: the entries' bytes travel there and back without copies. */
+export interface HashCall {
+  readonly id: number;
+  readonly prev: LedgerTreeState;
+  readonly blob: Uint8Array;
+  readonly lengths: Uint32Array;
+}
+
+/** The hashing thread's answer: `ready` once loaded, then one per call. */
+export type HashReply =
+  | { readonly ready: true }
+  | {
+      readonly id: number;
+      readonly blob: Uint8Array;
+      readonly lengths: Uint32Array;
+      readonly levels: Uint8Array[];
+      readonly tree: LedgerTreeState;
+      readonly root: Uint8Array;
+    }
+  | { readonly id: number; readonly error: string };
+
+/** Batches smaller than this are hashed on the calling thread: the hop would cost more. */
+export const HASH_THREAD_MIN_BATCH = 256;
+
+type Pending = { resolve: (b: HashedBatch) => void; reject: (err: Error) => void };
+
+/**
+ * Hashes ledger batches: the leaf and node hashes of a large batch are the biggest
+ * CPU cost of an append, so with `thread` set they run on a helper thread, started on the first
+ * large batch, while the calling thread goes on encoding the next entries. Until the thread is
+ * ready, for small batches, and for good if the thread ever fails, batches are hashed on the
+ * calling thread instead: the result is the same pure function of the entries either way.
+ */
+export class TreeHasher {
+  private worker: Worker | undefined;
+  private ready = false;
+  private failed = false;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly thread: boolean) {}
+
+  /** True once batches go to the helper thread (for tests and health). */
+  get threaded(): boolean {
+    return this.ready && !this.failed;
+  }
+
+  /** Hashes `entries` onto the tree `prev`. */
+  async hash(prev: LedgerTreeState, entries: readonly Uint8Array[]): Promise<HashedBatch> {
+    if (!this.thread || this.failed || entries.length < HASH_THREAD_MIN_BATCH)
+      return hashBatchHere(prev, entries);
+    if (!this.ready) {
+      this.start();
+      return hashBatchHere(prev, entries);
+    }
+    try {
+      // One buffer, handed over and back without copies.
+      return await this.call(prev, packEntries(entries));
+    } catch {
+      return hashBatchHere(prev, entries);
+    }
+  }
+
+  private start(): void {
+    if (this.worker !== undefined) return;
+    const worker = new Worker(new URL('./hasher-worker-boot.mjs', import.meta.url));
+    this.worker = worker;
+    worker.unref();
+    worker.on('message', (reply: HashReply) => {
+      if ('ready' in reply) {
+        this.ready = true;
+        return;
+      }
+      const p = this.pending.get(reply.id);
+      if (p === undefined) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if ('error' in reply) {
+        p.reject(new Error(reply.error));
+        return;
+      }
+      p.resolve({
+        entries: entryViews(reply),
+        levels: reply.levels,
+        tree: reply.tree,
+        root: reply.root,
+      });
+    });
+    const fail = (): void => {
+      this.failed = true;
+      for (const p of this.pending.values()) p.reject(new Error('hashing thread stopped'));
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+  }
+
+  private call(prev: LedgerTreeState, encoded: EncodedEntries): Promise<HashedBatch> {
+    const worker = this.worker as Worker;
+    const id = this.nextId++;
+    return new Promise<HashedBatch>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // A thread with work in flight keeps the process alive; an idle one does not.
+      if (this.pending.size === 1) worker.ref();
+      const call: HashCall = { id, prev, blob: encoded.blob, lengths: encoded.lengths };
+      worker.postMessage(call, [encoded.blob.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops the helper thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failed = true;
+    if (worker !== undefined) await worker.terminate();
+  }
+}
