@@ -101,16 +101,8 @@ export class RecordService {
     const key = subject.keys.get(stored.keyVersion);
     // An unknown key version is indistinguishable from tampering.
     if (!key) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
-    const plain = openRecord(
-      key,
-      {
-        id: stored.id,
-        subject: stored.subject,
-        collection: stored.collection,
-        keyVersion: stored.keyVersion,
-      },
-      stored.sealed,
-    );
+    // A stored record carries its own binding (id, subject, collection, key version).
+    const plain = openRecord(key, stored, stored.sealed);
     let fields: RecordFields;
     try {
       fields = JSON.parse(plain.toString('utf8')) as RecordFields;

@@ -11,6 +11,11 @@ export interface OpenSqliteOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly busyTimeoutMs?: number;
   readonly readonly?: boolean;
+  /**
+   * Page size in bytes for a database this call creates (SQLite fixes it when the first table is
+   * written and, in WAL mode, for good); an existing database keeps its own.
+   */
+  readonly pageSize?: number;
 }
 
 /** Opens (creating if needed) a SQLite file in WAL mode with the pragmas Custos relies on. */
@@ -19,6 +24,8 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
   const db = new Database(path, { readonly: options.readonly ?? false });
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (!options.readonly) {
+    // Must come before WAL mode; ignored by a database that already has pages.
+    if (options.pageSize !== undefined) db.pragma(`page_size = ${options.pageSize}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   }

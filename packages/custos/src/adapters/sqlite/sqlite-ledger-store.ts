@@ -10,6 +10,8 @@ import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-databas
 /** Hashes per tile and entries per bundle (c2sp.org/tlog-tiles): pieces never cross a multiple of it. */
 const CHUNK = 256;
 const HASH = 32;
+/** Page size of a new ledger database (the largest SQLite allows). */
+export const LEDGER_PAGE_SIZE = 65_536;
 
 /*
  * Layout. Entries and hashes are stored in "pieces": runs of consecutive items that never cross a
@@ -115,7 +117,13 @@ export class SqliteLedgerStore implements LedgerStore {
 
   constructor(path: string, options: SqliteLedgerStoreOptions = {}) {
     try {
-      this.db = openSqlite(path, { synchronous: 'FULL', busyTimeoutMs: options.busyTimeoutMs ?? 2000 });
+      this.db = openSqlite(path, {
+        synchronous: 'FULL',
+        busyTimeoutMs: options.busyTimeoutMs ?? 2000,
+        // Entries are written in runs of ~125 KiB: large pages cut the writes (and WAL frames) per
+        // batch about sixteenfold against the default 4 KiB.
+        pageSize: LEDGER_PAGE_SIZE,
+      });
       // Proofs and tiles are random reads over the hash rows: map the file and keep a larger
       // page cache than the default 2 MiB, so a read costs no system call.
       this.db.pragma(`mmap_size = ${options.mmapBytes ?? 1 << 30}`);
