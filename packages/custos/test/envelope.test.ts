@@ -1,11 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Custos } from '../src/composition-root.js';
 import { createCustos } from '../src/composition-root.js';
 import { CustosError } from '../src/domain/errors.js';
-import { openRecord } from '../src/services/envelope.js';
+import { openRecord, recordAad, sealRecord } from '../src/services/envelope.js';
 import { SUBJECT_KEY_CACHE_MS } from '../src/services/subject-keys.js';
 import { codeOf, demoCustos, type TestClock } from './helpers.js';
 
@@ -167,5 +168,28 @@ describe('erasure seen by another process', () => {
     } finally {
       await cleanup();
     }
+  });
+});
+
+describe('record AAD', () => {
+  it('is the JSON array of the binding for any ids, on the fast path and off it', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.stringMatching(/^[A-Za-z0-9_.:@+-]{0,20}$/)),
+        fc.oneof(fc.string(), fc.stringMatching(/^[A-Za-z0-9_.:@+-]{0,20}$/)),
+        fc.string(),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        (id, subject, collection, keyVersion) => {
+          const want = JSON.stringify(['custos-record-v1', id, subject, collection, keyVersion]);
+          expect(recordAad({ id, subject, collection, keyVersion }).toString('utf8')).toBe(want);
+          // Sealing and opening agree with each other through the scratch buffer.
+          const key = new Uint8Array(32).fill(7);
+          const b = { id, subject, collection, keyVersion };
+          const sealed = sealRecord(key, b, Buffer.from('x'));
+          expect(openRecord(key, b, sealed).toString()).toBe('x');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
