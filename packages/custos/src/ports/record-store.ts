@@ -37,6 +37,12 @@ export interface RecordStore {
   put(record: StoredRecord): Promise<void>;
   /** Inserts or replaces many records in one transaction. */
   putMany(records: readonly StoredRecord[]): Promise<void>;
+  /**
+   * Inserts, in one transaction, each record whose (collection, subject, id) does not exist yet,
+   * and never replaces one: a copy must not overwrite a write that landed after it looked. Resolves
+   * with, per record in order, whether it was inserted (a later duplicate in the same call is not).
+   */
+  insertNew(records: readonly StoredRecord[]): Promise<boolean[]>;
   get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined>;
   /**
    * Optional: the same point read, synchronously, for adapters that can answer without I/O waits

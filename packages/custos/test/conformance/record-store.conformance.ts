@@ -55,6 +55,35 @@ export function recordStoreConformance(name: string, factory: RecordStoreFactory
       expect(await store.scan(undefined, 10)).toHaveLength(1);
     });
 
+    it('insertNew inserts only absent records, never replaces, and says which it inserted', async () => {
+      const existing = rec('s1', 'profiles', 'taken', 7);
+      await store.put(existing);
+      const batch = [
+        rec('s1', 'profiles', 'new1', 1),
+        rec('s1', 'profiles', 'taken', 1),
+        rec('s2', 'profiles', 'new1', 1),
+        rec('s1', 'profiles', 'new1', 2),
+      ];
+      expect(await store.insertNew(batch)).toEqual([true, false, true, false]);
+      const taken = await store.get('s1', 'profiles', 'taken');
+      expect(taken?.keyVersion).toBe(7);
+      expect(Buffer.from(taken?.sealed ?? []).equals(Buffer.from(existing.sealed))).toBe(true);
+      // The first of two records with one key is the one inserted.
+      const first = await store.get('s1', 'profiles', 'new1');
+      expect(Buffer.from(first?.sealed ?? []).equals(Buffer.from(batch[0]?.sealed ?? []))).toBe(true);
+      expect(await store.insertNew([])).toEqual([]);
+      expect(await store.scan(undefined, 10)).toHaveLength(3);
+    });
+
+    it('insertNew handles a call larger than one bulk statement', async () => {
+      const many = Array.from({ length: 6000 }, (_, i) => rec(`s${i % 50}`, 'msgs', `m${i}`));
+      await store.put(many[1234] as StoredRecord);
+      const inserted = await store.insertNew(many);
+      expect(inserted.filter((x) => !x)).toHaveLength(1);
+      expect(inserted[1234]).toBe(false);
+      expect((await store.scan(undefined, 10_000)).length).toBe(6000);
+    });
+
     it('keeps subjects, collections and ids apart', async () => {
       await store.putMany([rec('a', 'c1', 'x'), rec('b', 'c1', 'x'), rec('a', 'c2', 'x')]);
       expect((await store.get('a', 'c1', 'x'))?.subject).toBe('a');

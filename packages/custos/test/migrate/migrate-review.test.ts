@@ -250,6 +250,47 @@ describe('migration review regressions', () => {
     expect(JSON.stringify(await w.custos.records.get('u3', 'profiles', 'p3'))).toContain('live@x');
   });
 
+  it('never overwrites a live write that lands between its check and its insert (conflict)', async () => {
+    w = await newWorld(dbSection([{ ...PROFILES, table: 'users_race' }]));
+    accounts(w, [
+      ['u3', 'US'],
+      ['u4', 'US'],
+    ]);
+    const db = join(w.dir, 'legacy.sqlite');
+    writeSqliteTable(
+      db,
+      'users_race',
+      ['pid', 'user_id', 'email'],
+      [
+        ['p3', 'u3', 'legacy@x'],
+        ['p4', 'u4', 'other@x'],
+      ],
+    );
+    await w.custos.subjects.registerMany([{ id: 'u3', jurisdiction: 'US' }]);
+    const world = w;
+    // The gateway writes p3 just after the migration looked and found nothing there.
+    const ctx = (w.migration as unknown as { ctx: MigrationContext }).ctx;
+    let raced = false;
+    for (const store of ctx.stores.values()) {
+      const insertNew = store.insertNew.bind(store);
+      store.insertNew = async (records) => {
+        if (!raced && records.some((r) => r.id === 'p3')) {
+          raced = true;
+          await world.custos.records.put('u3', 'profiles', 'p3', { email: 'live@x' });
+        }
+        return insertNew(records);
+      };
+    }
+    const reports = await w.migration.run();
+    expect(raced).toBe(true);
+    expect(reports.map((r) => [r.copied, r.held])).toEqual([[1, 1]]);
+    expect(JSON.stringify(await w.custos.records.get('u3', 'profiles', 'p3'))).toContain('live@x');
+    expect(JSON.stringify(await w.custos.records.get('u4', 'profiles', 'p4'))).toContain('other@x');
+    // The held-back source row is never deleted.
+    await w.migration.purge();
+    expect(countSqlite(db, 'users_race')).toBe(1);
+  });
+
   it('reports unmapped source columns; purge refuses them (MIGRATION_UNMAPPED_COLUMNS) unless discarded, and signs the discard list', async () => {
     const rows = [
       ['p1', 'u1', 'a@x', '555-1'],

@@ -24,6 +24,25 @@ const MIGRATIONS: readonly PgMigration[] = [
 /** Rows per `INSERT … SELECT FROM unnest(…)` statement; larger batches take several, in one transaction. */
 const BULK_CHUNK = 5000;
 
+/** Rows in runs of at most BULK_CHUNK, one statement each. */
+function bulkChunks(rows: readonly StoredRecord[]): StoredRecord[][] {
+  const chunks: StoredRecord[][] = [];
+  for (let i = 0; i < rows.length; i += BULK_CHUNK) chunks.push(rows.slice(i, i + BULK_CHUNK));
+  return chunks;
+}
+
+/** The column arrays a bulk `unnest` statement takes. */
+function bulkParams(c: readonly StoredRecord[]): unknown[] {
+  return [
+    c.map((r) => r.collection),
+    c.map((r) => r.subject),
+    c.map((r) => r.id),
+    c.map((r) => r.keyVersion),
+    c.map((r) => toBuffer(r.sealed)),
+    c.map((r) => r.updatedAt),
+  ];
+}
+
 interface Row {
   collection: string;
   subject: string;
@@ -77,6 +96,9 @@ export class PostgresRecordStore implements RecordStore {
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bytea[], $6::bigint[])
         ON CONFLICT (collection, subject, id) DO UPDATE SET key_version = excluded.key_version,
           sealed = excluded.sealed, updated_at = excluded.updated_at`),
+      insertNew: namedStatement(`INSERT INTO ${t} (collection, subject, id, key_version, sealed, updated_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bytea[], $6::bigint[])
+        ON CONFLICT (collection, subject, id) DO NOTHING RETURNING collection, subject, id`),
       get: namedStatement(
         `SELECT key_version, sealed, updated_at FROM ${t} WHERE collection = $1 AND subject = $2 AND id = $3`,
       ),
@@ -119,16 +141,8 @@ export class PostgresRecordStore implements RecordStore {
     for (const r of records) latest.set(JSON.stringify([r.collection, r.subject, r.id]), r);
     const rows = [...latest.values()];
     if (rows.length === 0) return;
-    const chunks: StoredRecord[][] = [];
-    for (let i = 0; i < rows.length; i += BULK_CHUNK) chunks.push(rows.slice(i, i + BULK_CHUNK));
-    const params = (c: readonly StoredRecord[]): unknown[] => [
-      c.map((r) => r.collection),
-      c.map((r) => r.subject),
-      c.map((r) => r.id),
-      c.map((r) => r.keyVersion),
-      c.map((r) => toBuffer(r.sealed)),
-      c.map((r) => r.updatedAt),
-    ];
+    const chunks = bulkChunks(rows);
+    const params = bulkParams;
     await guardPg(this.id, async () => {
       if (chunks.length === 1) {
         await this.pool.query(this.sql.putMany, params(rows));
@@ -138,6 +152,32 @@ export class PostgresRecordStore implements RecordStore {
         for (const c of chunks) await tx.query(this.sql.putMany, params(c));
       });
     });
+  }
+
+  async insertNew(records: readonly StoredRecord[]): Promise<boolean[]> {
+    const keyOf = (r: { collection: string; subject: string; id: string }): string =>
+      JSON.stringify([r.collection, r.subject, r.id]);
+    // The first record per key is the candidate; a later duplicate in the call is never inserted.
+    const first = new Map<string, number>();
+    records.forEach((r, i) => {
+      if (!first.has(keyOf(r))) first.set(keyOf(r), i);
+    });
+    const rows = [...first.values()].map((i) => records[i] as StoredRecord);
+    const inserted = new Set<string>();
+    if (rows.length > 0) {
+      const chunks = bulkChunks(rows);
+      const params = bulkParams;
+      type Key = { collection: string; subject: string; id: string };
+      await guardPg(this.id, () =>
+        withTransaction(this.pool, async (tx) => {
+          for (const c of chunks) {
+            const { rows: done } = await tx.query<Key>(this.sql.insertNew, params(c));
+            for (const k of done) inserted.add(keyOf(k));
+          }
+        }),
+      );
+    }
+    return records.map((r, i) => first.get(keyOf(r)) === i && inserted.has(keyOf(r)));
   }
 
   async get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined> {

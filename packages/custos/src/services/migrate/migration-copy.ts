@@ -107,8 +107,8 @@ class DatasetCopier {
       fresh.map(([id, j]) => ({ id, jurisdiction: j.jurisdiction as string })),
     );
     const now = this.ctx.clock.now();
-    const byStore = new Map<string, StoredRecord[]>();
-    const copied: { r: SourceRecord; store: string }[] = [];
+    const byStore = new Map<string, { sealed: StoredRecord[]; from: SourceRecord[] }>();
+    let copied: { r: SourceRecord; store: string }[] = [];
     const batchDigests = new Map<string, Buffer>();
     // One random draw per batch, cut into 12-byte IVs: each record still gets a fresh random IV.
     const ivs = randomBytes(12 * good.length);
@@ -171,20 +171,40 @@ class DatasetCopier {
       };
       let list = byStore.get(store);
       if (!list) {
-        list = [];
+        list = { sealed: [], from: [] };
         byStore.set(store, list);
       }
-      list.push({
+      list.sealed.push({
         ...binding,
         sealed: sealRecord(key.key, binding, r.plaintext, ivs.subarray(12 * sealed, 12 * sealed + 12)),
         updatedAt: now,
       });
+      list.from.push(r);
       sealed++;
       copied.push({ r, store });
     }
+    // Insert-if-absent at the store itself: a live write that landed after the check above wins,
+    // and the record is then judged like one found there (same digest: copied; else a conflict).
+    const lost = new Set<SourceRecord>();
+    for (const [store, list] of byStore) {
+      const inserted = await this.adapter(store).insertNew(list.sealed);
+      for (let i = 0; i < inserted.length; i++) {
+        if (inserted[i]) continue;
+        const r = list.from[i] as SourceRecord;
+        const there = await digestAtTarget(this.ctx, this.dataset, store, r.subject, r.id);
+        if (there !== undefined && there !== 'unreadable' && there.equals(r.digest)) continue;
+        lost.add(r);
+        held.push({
+          sourceKey: r.key,
+          at: r.at,
+          reason: 'conflict',
+          detail: `MIGRATION_CONFLICT: ${store} gained a different ${this.dataset.collection} record ${r.id} of this subject during the copy`,
+        });
+      }
+    }
+    if (lost.size > 0) copied = copied.filter((c) => !lost.has(c.r));
     const released = retry ? copied.map((c) => c.r.key) : [];
     if (retry && copied.length === 0) return;
-    for (const [store, list] of byStore) await this.adapter(store).putMany(list);
     const records: MigratedRecord[] = copied.map((c, i) => ({
       seq: this.state.copied + i,
       sourceKey: c.r.key,
