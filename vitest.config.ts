@@ -3,7 +3,16 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: { '@custos/verify': fileURLToPath(new URL('./packages/verify/src/index.ts', import.meta.url)) },
+    alias: [
+      {
+        find: /^@custos\/verify$/,
+        replacement: fileURLToPath(new URL('./packages/verify/src/index.ts', import.meta.url)),
+      },
+      {
+        find: /^@custos\/verify\/node$/,
+        replacement: fileURLToPath(new URL('./packages/verify/src/node.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],

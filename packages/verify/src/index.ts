@@ -14,6 +14,7 @@ export {
   type AuditReport,
   FailureList,
 } from './audit/audit-report.js';
+export type { BundleCheckPool, BundleCheckResult, InvalidEntry } from './audit/bundle-checker.js';
 export { type FetchedTile, fetchTile, MemoryTileSource, type TileSource } from './audit/tile-source.js';
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint/checkpoint.js';
 export {

@@ -86,6 +86,25 @@ describe('custos-verify ledger', () => {
     expect(r.out).toContain('FAIL root');
   });
 
+  it('prints the same report with one thread and with three bundle-checking threads', async () => {
+    const dir = join(root, 'tampered-jobs');
+    const files = new Map(log.files);
+    const bundle = (files.get('tile/entries/001') as Uint8Array).slice();
+    bundle[bundle.length - 3] = 'X'.charCodeAt(0);
+    files.set('tile/entries/001', bundle);
+    await writeLog(dir, files);
+    const args = ['ledger', '--dir', dir, '--key', log.key.verifierKey, '--json'];
+    const one = await run([...args, '--jobs', '1']);
+    const three = await run([...args, '--jobs', '3']);
+    expect(one.code).toBe(1);
+    expect(three.code).toBe(1);
+    const report = (out: string) => ({ ...JSON.parse(out), seconds: 0 });
+    expect(report(three.out)).toEqual(report(one.out));
+    expect(JSON.parse(one.out).failures.length).toBeGreaterThan(0);
+    const ok = await run(['ledger', '--dir', logDir, '--key', log.key.verifierKey, '--jobs', '3']);
+    expect(ok.code).toBe(0);
+  });
+
   it.each([
     ['no arguments', ['ledger']],
     ['no key', ['ledger', '--dir', 'x']],
@@ -93,6 +112,8 @@ describe('custos-verify ledger', () => {
     ['an unknown option', ['ledger', '--dri', 'x']],
     ['a positional argument', ['ledger', 'extra']],
     ['an unknown command', ['audit']],
+    ['--jobs 0', ['ledger', '--dir', 'x', '--key', 'K', '--jobs', '0']],
+    ['--jobs that is not a number', ['ledger', '--dir', 'x', '--key', 'K', '--jobs', '2x']],
   ])('exits 2 on usage errors: %s', async (_name, args) => {
     const r = await run(args);
     expect(r.code).toBe(2);

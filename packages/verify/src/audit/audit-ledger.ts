@@ -4,6 +4,7 @@ import { equalBytes } from '../encoding/bytes.js';
 import { isVerifyError } from '../errors.js';
 import type { NoteVerifier } from '../note/note-verifier.js';
 import { type AuditCosignature, type AuditReport, FailureList } from './audit-report.js';
+import type { BundleCheckPool } from './bundle-checker.js';
 import { checkUpperTiles } from './check-upper-tiles.js';
 import { scanEntries } from './scan-entries.js';
 import type { TileSource } from './tile-source.js';
@@ -28,6 +29,11 @@ export interface AuditOptions {
   readonly maxFailuresPerCheck?: number;
   /** Called after each entry bundle with entries checked so far. */
   readonly onProgress?: (entriesDone: number, size: number) => void;
+  /**
+   * Checks and hashes entry bundles on other threads (`createWorkerCheckPool` of
+   * `@custos/verify/node`); the report is the same either way. Absent: all on this thread.
+   */
+  readonly pool?: BundleCheckPool;
 }
 
 /**
@@ -75,6 +81,7 @@ export async function auditLedger(source: TileSource, options: AuditOptions): Pr
     concurrency: Math.max(1, options.concurrency ?? 16),
     failures,
     onProgress: options.onProgress,
+    pool: options.pool,
   });
   await checkUpperTiles(source, size, scan.level8, scan.level8Reported, failures);
 

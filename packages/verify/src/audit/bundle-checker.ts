@@ -15,6 +15,28 @@ export interface BundleCheck {
   readonly firstMismatch: number;
 }
 
+/** An entry of a bundle that fails the schema: its offset in the bundle and why. */
+export interface InvalidEntry {
+  readonly offset: number;
+  readonly reason: string;
+}
+
+/** A bundle checked, with its leaf hashes (32 bytes per used entry) and its invalid entries. */
+export interface BundleCheckResult extends BundleCheck {
+  readonly leafHashes: Uint8Array;
+  readonly invalid: readonly InvalidEntry[];
+}
+
+/**
+ * Checks bundles somewhere else than the calling thread (in Node, worker threads: see
+ * `@custos/verify/node`). `check` must give exactly what {@link checkBundle} gives, and reject
+ * with the same VerifyError when a bundle cannot be decoded.
+ */
+export interface BundleCheckPool {
+  check(bundle: Uint8Array, width: number, tile: Uint8Array | undefined): Promise<BundleCheckResult>;
+  close(): Promise<void>;
+}
+
 // The fast check only says that an entry is invalid; parseEntry says precisely why.
 function explain(entry: Uint8Array, fastError: unknown): string {
   try {
@@ -79,4 +101,19 @@ export class BundleChecker {
     }
     return { count, used, firstMismatch };
   }
+}
+
+/**
+ * Checks one bundle with `checker` and collects the result, leaf hashes copied out of the
+ * checker's reusable buffer. Throws like {@link BundleChecker.check}.
+ */
+export function checkBundle(
+  checker: BundleChecker,
+  bundle: Uint8Array,
+  width: number,
+  tile: Uint8Array | undefined,
+): BundleCheckResult {
+  const invalid: InvalidEntry[] = [];
+  const r = checker.check(bundle, width, tile, (offset, reason) => invalid.push({ offset, reason }));
+  return { ...r, leafHashes: checker.leafHashes.slice(0, r.used * HASH_SIZE), invalid };
 }

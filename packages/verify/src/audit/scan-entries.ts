@@ -4,7 +4,12 @@ import { emptyRoot, HASH_SIZE } from '../merkle/rfc6962.js';
 import { subtreeRootOfHashes } from '../tiles/hash-tile.js';
 import { TILE_HEIGHT, TILE_WIDTH, type TileRef } from '../tiles/tile-path.js';
 import type { FailureList } from './audit-report.js';
-import { type BundleCheck, BundleChecker } from './bundle-checker.js';
+import {
+  BundleChecker,
+  type BundleCheckPool,
+  type BundleCheckResult,
+  checkBundle,
+} from './bundle-checker.js';
 import { type FetchedTile, fetchTile, type TileSource } from './tile-source.js';
 
 /** What scanning the entry bundles produced. */
@@ -27,7 +32,18 @@ export interface ScanOptions {
   readonly concurrency: number;
   readonly failures: FailureList;
   readonly onProgress?: (entriesDone: number, size: number) => void;
+  /** Checks bundles off this thread, up to `concurrency` ahead; absent: checked here, in turn. */
+  readonly pool?: BundleCheckPool | undefined;
 }
+
+/** The level-0 tile to compare with: the fetched bytes when their length is right. */
+function usableTile(tile: FetchedTile, ref: TileRef): Uint8Array | undefined {
+  const bytes = tile.bytes;
+  if (bytes === undefined) return undefined;
+  return bytes.length === (tile.fromFullTile ? TILE_WIDTH : ref.width) * HASH_SIZE ? bytes : undefined;
+}
+
+type Fetched = { bundle: FetchedTile; tile: FetchedTile; check?: Promise<BundleCheckResult> };
 
 /**
  * Streams every entry bundle and level-0 tile of a tree of `size` leaves: schema-checks each
@@ -42,12 +58,21 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
     k < bundleCount
       ? { kind: 'entries', index: k, width: Math.min(TILE_WIDTH, size - k * TILE_WIDTH) }
       : undefined;
-  const pending = new Map<number, Promise<[FetchedTile, FetchedTile]>>();
+  const pool = opts.pool;
+  const pending = new Map<number, Promise<Fetched>>();
   const prefetch = (k: number): void => {
     const ref = bundleRef(k);
     if (ref === undefined || pending.has(k)) return;
     const tileRef: TileRef = { kind: 'hash', level: 0, index: ref.index, width: ref.width };
-    const fetched = Promise.all([fetchTile(source, ref), fetchTile(source, tileRef)]);
+    const fetched = Promise.all([fetchTile(source, ref), fetchTile(source, tileRef)]).then(
+      ([bundle, tile]): Fetched => {
+        if (pool === undefined || bundle.bytes === undefined) return { bundle, tile };
+        const check = pool.check(bundle.bytes, ref.width, usableTile(tile, ref));
+        // Settled in the loop below; a scan that stops early must not leave it unhandled.
+        check.catch(() => undefined);
+        return { bundle, tile, check };
+      },
+    );
     // A prefetch left behind when the scan stops early must not become an unhandled rejection.
     fetched.catch(() => undefined);
     pending.set(k, fetched);
@@ -57,15 +82,14 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
   let rootAtTrusted = trustedSize === 0 ? emptyRoot() : undefined;
   const level8: (Uint8Array | undefined)[] = [];
   const level8Reported: boolean[] = [];
-  const checker = new BundleChecker();
-  const leafBuf = checker.leafHashes;
+  const checker = pool === undefined ? new BundleChecker() : undefined;
   let entriesChecked = 0;
 
   for (let k = 0; k < bundleCount; k++) {
     for (let j = k; j < k + opts.concurrency; j++) prefetch(j);
     const ref = bundleRef(k) as TileRef;
     const start = k * TILE_WIDTH;
-    const [bundle, tile] = await (pending.get(k) as Promise<[FetchedTile, FetchedTile]>);
+    const { bundle, tile, check } = await (pending.get(k) as Promise<Fetched>);
     pending.delete(k);
     if (bundle.bytes === undefined) {
       failures.add({
@@ -76,39 +100,42 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
       rootComputable = false;
       break;
     }
-    let tileBytes: Uint8Array | undefined = tile.bytes;
-    if (tileBytes === undefined) {
+    if (tile.bytes === undefined) {
       failures.add({ check: 'hash-tile', index: start, message: `${tile.path} is missing` });
-    } else if (tileBytes.length !== (tile.fromFullTile ? TILE_WIDTH : ref.width) * HASH_SIZE) {
+    } else if (usableTile(tile, ref) === undefined) {
       failures.add({
         check: 'hash-tile',
         index: start,
         code: 'TILE_MALFORMED',
         message: `${tile.path} has the wrong length`,
       });
-      tileBytes = undefined;
     }
-    let result: BundleCheck;
+    let result: BundleCheckResult;
     try {
-      result = checker.check(bundle.bytes, ref.width, tileBytes, (i, reason) => {
-        failures.add({
-          check: 'entry-schema',
-          index: start + i,
-          code: 'ENTRY_INVALID',
-          message: `entry ${start + i}: ${reason}`,
-        });
-      });
+      result =
+        check !== undefined
+          ? await check
+          : checkBundle(checker as BundleChecker, bundle.bytes, ref.width, usableTile(tile, ref));
     } catch (err) {
-      const code = isVerifyError(err) ? err.code : undefined;
+      if (!isVerifyError(err)) throw err;
       failures.add({
         check: 'entry-bundle',
         index: start,
-        code,
+        code: err.code,
         message: `${bundle.path} cannot be decoded`,
       });
       rootComputable = false;
       break;
     }
+    for (const bad of result.invalid) {
+      failures.add({
+        check: 'entry-schema',
+        index: start + bad.offset,
+        code: 'ENTRY_INVALID',
+        message: `entry ${start + bad.offset}: ${bad.reason}`,
+      });
+    }
+    const leafBuf = result.leafHashes;
     const n = result.used;
     const mismatchReported = result.firstMismatch >= 0;
     if (mismatchReported) {

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { auditLedger, type TrustedState } from '../audit/audit-ledger.js';
 import type { AuditReport } from '../audit/audit-report.js';
 import type { TileSource } from '../audit/tile-source.js';
 import { verifyCheckpoint } from '../checkpoint/signed-checkpoint.js';
 import { isVerifyError } from '../errors.js';
+import { createWorkerCheckPool } from '../node/worker-check-pool.js';
 import type { NoteVerifier } from '../note/note-verifier.js';
 import { type CliIo, CliUsageError, EXIT_FAILED, EXIT_OK } from './cli-io.js';
 import { DirTileSource } from './dir-tile-source.js';
@@ -24,6 +26,7 @@ the root, and checks consistency with the previously trusted checkpoint.
   --dir DIR     log prefix as a local directory
   --key VKEY    trusted verifier key name+hex8+base64 (repeatable; cosigner keys allowed)
   --state FILE  trusted checkpoint: read if it exists, replaced after a successful audit
+  --jobs N      threads that check and hash entry bundles (default: CPUs, at most 4; 1 = none)
   --json        print the report as JSON
 
 Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.`;
@@ -79,6 +82,14 @@ function printReport(io: CliIo, report: AuditReport, seconds: number): void {
   io.out(report.ok ? 'OK: ledger verified' : `FAILED: ${report.failures.length} check(s) failed`);
 }
 
+/** `--jobs`: a whole number from 1 to 64; by default the CPUs, at most 4. */
+function parseJobs(value: string | undefined): number {
+  if (value === undefined) return Math.min(4, availableParallelism());
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 64)
+    throw new CliUsageError('--jobs must be a whole number from 1 to 64');
+  return Number(value);
+}
+
 /** Runs `custos-verify ledger`; returns the exit code. */
 export async function runLedgerCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -89,6 +100,7 @@ export async function runLedgerCommand(args: readonly string[], io: CliIo): Prom
       key: { type: 'string', multiple: true },
       state: { type: 'string' },
       'token-file': { type: 'string' },
+      jobs: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -99,13 +111,20 @@ export async function runLedgerCommand(args: readonly string[], io: CliIo): Prom
     io.out(LEDGER_USAGE);
     return EXIT_OK;
   }
+  const jobs = parseJobs(values.jobs);
   const verifiers = parseKeys(values.key);
   const source = await openSource(values.url, values.dir, await readToken(values['token-file']));
   const checkpoint = await source.get('checkpoint');
   if (checkpoint === undefined) throw new CliUsageError('no checkpoint is served at the log prefix');
   const trusted = values.state === undefined ? undefined : await loadTrusted(values.state, verifiers);
   const started = performance.now();
-  const report = await auditLedger(source, { checkpoint, verifiers, trusted: trusted?.state });
+  const pool = jobs > 1 ? createWorkerCheckPool(jobs) : undefined;
+  let report: AuditReport;
+  try {
+    report = await auditLedger(source, { checkpoint, verifiers, trusted: trusted?.state, pool });
+  } finally {
+    await pool?.close();
+  }
   const seconds = (performance.now() - started) / 1000;
   const failures = [...report.failures];
   if (trusted !== undefined && report.origin !== undefined && report.origin !== trusted.origin) {

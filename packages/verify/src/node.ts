@@ -1,0 +1,6 @@
+/**
+ * Node-only additions to `@custos/verify` (worker threads). The main entry stays free of Node
+ * modules so that it runs in browsers.
+ * @packageDocumentation
+ */
+export { createWorkerCheckPool } from './node/worker-check-pool.js';
