@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoLegacySources } from '../../src/demo/demo-legacy.js';
 import { isCustosError } from '../../src/domain/errors.js';
+import type { LedgerStore } from '../../src/ports/ledger-store.js';
 import type { MigrationStateStore } from '../../src/ports/migration-state.js';
 import type { MigrationContext } from '../../src/services/migrate/migration-context.js';
 import {
@@ -342,6 +343,30 @@ describe('migration review regressions', () => {
     expect([purge?.status, purge?.heldBack]).toEqual(['purged', 0]);
     expect(countSqlite(join(w.dir, 'legacy.sqlite'), 'users')).toBe(0);
     expect((await targetLocations(w.custos)).filter((l) => l.includes('/u2/'))).toEqual([]);
+  });
+
+  it("an erased subject's rows do not hold back an archive's destruction: the crypto-shred destroys them too (ledgered)", async () => {
+    w = await newWorld();
+    demoLegacySources(w.dir);
+    // legacy-0001 (US) has rows in the sealed archive; the subject is erased before the migration.
+    await w.custos.subjects.registerMany([{ id: 'legacy-0001', jurisdiction: 'US' }]);
+    await w.custos.subjects.erase('legacy-0001');
+    const [run] = await w.migration.run(['sg-backup-archive']);
+    expect(run?.held).toBe(1);
+    const before = w.custos.ledger.size;
+    const [purge] = await w.migration.purge(['sg-backup-archive']);
+    expect([purge?.status, purge?.heldBack, purge?.error?.code]).toEqual(['purged', 0, undefined]);
+    expect(purge?.certificate).toBeDefined();
+    const store = (w.custos.ledger as unknown as { store: LedgerStore }).store;
+    const entries = await store.readEntries(before, w.custos.ledger.size);
+    const texts = entries.map((e) => Buffer.from(e).toString('utf8'));
+    const erased = texts.find((t) => t.includes('"migrate.erased-destroy"'));
+    expect(erased).toContain('"count":1');
+    // Recorded before the key was destroyed.
+    expect(texts.findIndex((t) => t.includes('"migrate.erased-destroy"'))).toBeLessThan(
+      texts.findIndex((t) => t.includes('"migrate.shredded"')),
+    );
+    expect(existsSync(join(w.dir, 'legacy', 'sg-backup-archive.key'))).toBe(false);
   });
 
   it('one migration process per state store: a live lock holder makes run and purge MIGRATION_BUSY; a dead one is taken over', async () => {

@@ -124,47 +124,20 @@ class DatasetPurger {
    * (re-checked now), after a ledger entry; they are then no longer held back.
    */
   async deleteErased(): Promise<void> {
-    const keys = new Set<string>();
-    for (let after = ''; ; ) {
-      const page = await this.ctx.state.held(this.dataset.id, after, 10_000);
-      if (page.length === 0) break;
-      for (const h of page) if (h.reason === 'subject-erased') keys.add(h.sourceKey);
-      after = page[page.length - 1]?.sourceKey ?? '';
-    }
-    if (keys.size === 0) return;
-    const subjects = new Set<string>();
-    for (let cursor: string | undefined; ; ) {
-      const page = await this.reader.read(this.dataset.location, cursor, this.ctx.config.migration.batchSize);
-      if (page.items.length === 0) break;
-      cursor = page.cursor;
-      for (const item of page.items) {
-        if (!keys.has(item.key) || item.row === undefined) continue;
-        try {
-          subjects.add(mapRow(this.dataset, item.row, '', '').subject);
-        } catch {
-          // not a mappable row: it stays held back
-        }
-      }
-    }
-    const known = await this.ctx.subjectStore.getMany([...subjects]);
-    const erased = new Set([...known].filter(([, r]) => r.erasedAt !== undefined).map(([id]) => id));
-    if (erased.size === 0) return;
-    await this.ctx.ledger.append(this.entry('migrate.erased-delete', keys.size, { subjects: erased.size }));
-    await this.reader.delete(this.dataset.location, [...keys], (row) => {
+    const erased = await erasedHeldRows(this.ctx, this.reader, this.dataset);
+    if (erased.keys.length === 0) return;
+    await this.ctx.ledger.append(
+      this.entry('migrate.erased-delete', erased.keys.length, { subjects: erased.subjects.size }),
+    );
+    await this.reader.delete(this.dataset.location, erased.keys, (row) => {
       try {
-        return erased.has(mapRow(this.dataset, row, '', '').subject);
+        return erased.subjects.has(mapRow(this.dataset, row, '', '').subject);
       } catch {
         return false;
       }
     });
     // Released from held back: one still at the source is then a leftover, and blocks the certificate.
-    const released = [...keys];
-    this.state = {
-      ...this.state,
-      held: Math.max(0, this.state.held - released.length),
-      updatedAt: this.ctx.clock.now(),
-    };
-    await this.ctx.state.commitCopy(this.state, [], [], released);
+    this.state = await releaseHeld(this.ctx, this.state, erased.keys);
   }
 
   private async markDeleted(records: readonly MigratedRecord[]): Promise<void> {
@@ -217,14 +190,39 @@ class DatasetPurger {
       return 'crypto-shred';
     }
     if (this.state.shred === 'started') return this.shred();
-    const held = siblings.reduce((n, s) => n + s.held, 0);
     const unfinished =
       siblings.length < this.source.datasets.length || siblings.some((s) => s.phase === 'copying');
     if (unfinished) await this.pendingDestruction('not every dataset of the source has been copied');
+    // Rows of subjects erased in Custos (re-checked now) do not hold the archive back: destroying
+    // it destroys them too, which is what their erasure asks for. Every other held row does.
+    const erasedBySibling: { spec: DatasetSpec; state: DatasetState; rows: ErasedRows }[] = [];
+    let held = 0;
+    for (const state of siblings) {
+      const spec = this.source.datasets.find((d) => d.id === state.dataset);
+      const rows =
+        spec === undefined || state.held === 0
+          ? undefined
+          : await erasedHeldRows(this.ctx, this.reader, spec);
+      if (spec !== undefined && rows !== undefined && rows.keys.length > 0)
+        erasedBySibling.push({ spec, state, rows });
+      held += state.held - (rows?.keys.length ?? 0);
+    }
     if (held > 0) {
       await this.pendingDestruction(
         `${held} record(s) held back would be destroyed with the source: resolve them first`,
       );
+    }
+    for (const { spec, state, rows } of erasedBySibling) {
+      // Recorded before they stop counting as held back (fail closed), then released.
+      await this.ctx.ledger.append(
+        migrationEntry(this.ctx, this.source, spec, 'migrate.erased-destroy', rows.keys.length, {
+          subjects: rows.subjects.size,
+        }),
+      );
+      const current =
+        spec.id === this.dataset.id ? this.state : ((await this.ctx.state.dataset(spec.id)) ?? state);
+      const next = await releaseHeld(this.ctx, current, rows.keys);
+      if (spec.id === this.dataset.id) this.state = next;
     }
     const present = await this.reader.exists(this.dataset.location);
     if (this.source.keyFile === undefined) {
@@ -395,6 +393,60 @@ function failed(dataset: string, state: DatasetState | undefined, err: unknown, 
       ? { code: err.code, message: err.message }
       : { code: 'INTERNAL', message: 'unexpected failure' },
   };
+}
+
+/** Held-back rows whose subject Custos has erased: their source keys and the subjects. */
+interface ErasedRows {
+  readonly keys: string[];
+  readonly subjects: ReadonlySet<string>;
+}
+
+/**
+ * The dataset's rows held back as `subject-erased` whose subject is still erased in Custos,
+ * re-checked now. Reads the source to map each such row to its subject; a row that no longer maps
+ * stays held back.
+ */
+async function erasedHeldRows(
+  ctx: MigrationContext,
+  reader: MigrationSource,
+  dataset: DatasetSpec,
+): Promise<ErasedRows> {
+  const held = new Set<string>();
+  for (let after = ''; ; ) {
+    const page = await ctx.state.held(dataset.id, after, 10_000);
+    if (page.length === 0) break;
+    for (const h of page) if (h.reason === 'subject-erased') held.add(h.sourceKey);
+    after = page[page.length - 1]?.sourceKey ?? '';
+  }
+  if (held.size === 0) return { keys: [], subjects: new Set() };
+  const subjectOf = new Map<string, string>();
+  for (let cursor: string | undefined; ; ) {
+    const page = await reader.read(dataset.location, cursor, ctx.config.migration.batchSize);
+    if (page.items.length === 0) break;
+    cursor = page.cursor;
+    for (const item of page.items) {
+      if (!held.has(item.key) || item.row === undefined) continue;
+      try {
+        subjectOf.set(item.key, mapRow(dataset, item.row, '', '').subject);
+      } catch {
+        // not a mappable row: it stays held back
+      }
+    }
+  }
+  const known = await ctx.subjectStore.getMany([...new Set(subjectOf.values())]);
+  const subjects = new Set([...known].filter(([, r]) => r.erasedAt !== undefined).map(([id]) => id));
+  return { keys: [...subjectOf].filter(([, s]) => subjects.has(s)).map(([k]) => k), subjects };
+}
+
+/** Releases rows from held back and saves the dataset's state; returns the new state. */
+async function releaseHeld(
+  ctx: MigrationContext,
+  state: DatasetState,
+  keys: readonly string[],
+): Promise<DatasetState> {
+  const next = { ...state, held: Math.max(0, state.held - keys.length), updatedAt: ctx.clock.now() };
+  await ctx.state.commitCopy(next, [], [], keys);
+  return next;
 }
 
 /**
