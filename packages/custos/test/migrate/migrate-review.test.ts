@@ -63,7 +63,7 @@ describe('migration review regressions', () => {
     w = undefined;
   });
 
-  it('refuses an id column with duplicate keys at plan, run and purge (MIGRATION_KEY_NOT_UNIQUE), deleting nothing', async () => {
+  it('reports an id column with duplicate keys in the plan and refuses it at run and purge (MIGRATION_KEY_NOT_UNIQUE), deleting nothing', async () => {
     w = await newWorld(dbSection([PROFILES]));
     accounts(w, [['u1', 'US']]);
     // Two rows share p2 across the page boundary (batch size 2).
@@ -73,9 +73,13 @@ describe('migration review regressions', () => {
       ['p2', 'u1', 'c@x'],
       ['p3', 'u1', 'd@x'],
     ]);
-    const plan = await w.migration.plan().catch((e: unknown) => e);
-    expect(isCustosError(plan, 'MIGRATION_KEY_NOT_UNIQUE'), String(plan)).toBe(true);
-    expect((plan as Error).message).toContain('migration source "db": id column "pid" of table "users"');
+    // The plan reports the dataset as blocked and goes on with the others.
+    const plan = await w.migration.plan();
+    expect(plan.blocked).toHaveLength(1);
+    expect(plan.blocked[0]?.dataset).toBe('db/profiles');
+    expect(plan.blocked[0]?.code).toBe('MIGRATION_KEY_NOT_UNIQUE');
+    expect(plan.blocked[0]?.message).toContain('migration source "db": id column "pid" of table "users"');
+    expect(plan.rows.filter((r) => r.dataset === 'db/profiles')).toEqual([]);
     const run = await w.migration.run().catch((e: unknown) => e);
     expect(isCustosError(run, 'MIGRATION_KEY_NOT_UNIQUE'), String(run)).toBe(true);
     const purge = await w.migration.purge();

@@ -37,6 +37,11 @@ export interface MigrationPlan {
    * (`MIGRATION_UNMAPPED_COLUMNS`), since deleting the rows would lose them.
    */
   readonly unmapped: readonly { readonly dataset: string; readonly columns: readonly string[] }[];
+  /**
+   * Datasets that cannot be migrated as declared (a database table whose id column is not a
+   * unique, non-null key: `MIGRATION_KEY_NOT_UNIQUE`); `run` refuses them, the plan goes on.
+   */
+  readonly blocked: readonly { readonly dataset: string; readonly code: string; readonly message: string }[];
   readonly totals: {
     readonly records: number;
     readonly bytes: number;
@@ -58,6 +63,7 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
   const rows = new Map<string, Mutable<PlanRow> & { sites: Set<string> }>();
   const invalid: { dataset: string; count: number; first: string }[] = [];
   const unmapped: { dataset: string; columns: string[] }[] = [];
+  const blocked: { dataset: string; code: string; message: string }[] = [];
   for (const { source, datasets } of selectDatasets(ctx, only)) {
     const reader = await ctx.openSource(source);
     try {
@@ -65,7 +71,13 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
         const category = ctx.router.collection(dataset.collection).category;
         const bad = { dataset: dataset.id, count: 0, first: '' };
         const extra = new Set<string>();
-        await reader.checkKey(dataset.location);
+        try {
+          await reader.checkKey(dataset.location);
+        } catch (err) {
+          if (!isCustosError(err, 'MIGRATION_KEY_NOT_UNIQUE')) throw err;
+          blocked.push({ dataset: dataset.id, code: err.code, message: err.message });
+          continue;
+        }
         for (let cursor: string | undefined; ; ) {
           const page = await reader.read(dataset.location, cursor, PAGE);
           if (page.items.length === 0) break;
@@ -137,6 +149,7 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
     rows: list,
     invalid,
     unmapped,
+    blocked,
     totals: {
       records: sum('records'),
       bytes: sum('bytes'),

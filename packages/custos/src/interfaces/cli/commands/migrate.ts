@@ -77,6 +77,7 @@ function printPlan(plan: MigrationPlan): void {
       `unmapped column(s) in ${u.dataset}: ${u.columns.join(', ')} (map them or list them in discard; purge refuses)\n`,
     );
   }
+  for (const b of plan.blocked) out(`${b.dataset} cannot be migrated as declared: ${b.code}: ${b.message}\n`);
 }
 
 function printCopy(reports: readonly CopyReport[]): void {
