@@ -11,9 +11,8 @@
 import { hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { auditLedger, parseVerifierKey, type TileSource } from '@custos/verify';
 import { createWorkerCheckPool } from '@custos/verify/node';
 import { WorkerSqliteLedgerStore } from '../packages/custos/src/adapters/sqlite/worker-sqlite-ledger-store.js';
