@@ -1,12 +1,14 @@
-import type { StoredGrant, StoredProposal, StoredRequest } from '../ports/access-store.js';
+import type { StoredGrant, StoredRequest } from '../ports/access-store.js';
 
-/**
- * Row mapping shared by the SQLite and PostgreSQL access stores. Immutable fields travel as one
- * JSON document; fields that change (state, decisions, revocation, marks) are columns, so that
- * every state change is a single compare-and-set UPDATE. PostgreSQL returns bigint as a string,
- * hence the `Number` conversions.
+/*
+ * Row mapping shared by the SQLite and PostgreSQL access stores (proposals: `proposal-rows.ts`).
+ * Immutable fields travel as one JSON document; fields that change (state, decisions, revocation,
+ * marks) are columns, so that every state change is a single compare-and-set UPDATE. PostgreSQL
+ * returns bigint as a string, hence the `Number` conversions.
  */
-type Num = number | string | null;
+
+/** A bigint column: a number from SQLite, a string from PostgreSQL, or null. */
+export type Num = number | string | null;
 
 /** An `access_requests` row. */
 export interface RequestRow {
@@ -28,16 +30,10 @@ export interface GrantRow {
   doc: string;
 }
 
-/** A `policy_proposals` row. */
-export interface ProposalRow {
-  state: string;
-  decided_at: Num;
-  decided_by: string | null;
-  doc: string;
-}
-
-const num = (v: Num): number | undefined => (v === null ? undefined : Number(v));
-const str = (v: string | null): string | undefined => (v === null ? undefined : v);
+/** A nullable bigint column as a number. */
+export const num = (v: Num): number | undefined => (v === null ? undefined : Number(v));
+/** A nullable text column. */
+export const str = (v: string | null): string | undefined => (v === null ? undefined : v);
 
 /** The immutable part of a request, as JSON. */
 export function requestDoc(r: StoredRequest): string {
@@ -88,24 +84,5 @@ export function fromGrantRow(row: GrantRow): StoredGrant {
     expiryRecordedAt: num(row.expiry_recorded_at),
     reviewedAt: num(row.reviewed_at),
     escalatedAt: num(row.escalated_at),
-  };
-}
-
-/** The immutable part of a proposal, as JSON. */
-export function proposalDoc(p: StoredProposal): string {
-  const { state: _s, decidedAt: _a, decidedBy: _b, ...doc } = p;
-  return JSON.stringify(doc);
-}
-
-/** A proposal (of a policy set, or of a flow) from its row. */
-export function fromProposalRow<
-  P extends Pick<StoredProposal, 'state' | 'decidedAt' | 'decidedBy'> = StoredProposal,
->(row: ProposalRow): P {
-  const doc = JSON.parse(row.doc) as P;
-  return {
-    ...doc,
-    state: row.state as StoredProposal['state'],
-    decidedAt: num(row.decided_at),
-    decidedBy: str(row.decided_by),
   };
 }

@@ -102,20 +102,47 @@ export interface PolicyFile {
 /** A proposal's life: pending, approved by the board, rejected, active, or superseded by another. */
 export type ProposalState = 'pending' | 'approved' | 'rejected' | 'active' | 'superseded';
 
-/** A proposed replacement of the whole policy set. */
-export interface StoredProposal {
+/** What every proposal has, whatever it proposes: who, which version, and how it was decided. */
+export interface ProposalHeader {
   readonly id: string;
   readonly proposer: PrincipalRef;
   readonly summary: string;
-  readonly files: readonly PolicyFile[];
-  /** Version of the set in force when proposed (the diff is against it). */
-  readonly baseVersion: string;
-  /** Version of the proposed set. */
+  /** Version of what is proposed. */
   readonly version: string;
   readonly createdAt: number;
   readonly state: ProposalState;
   readonly decidedAt: number | undefined;
   readonly decidedBy: string | undefined;
+}
+
+/** A stored proposal of `T`: the header plus what is proposed (a policy set, a flow declaration). */
+export type StoredProposalOf<T> = ProposalHeader & Readonly<T>;
+
+/** A proposed replacement of the whole policy set. */
+export type StoredProposal = StoredProposalOf<{
+  files: readonly PolicyFile[];
+  /** Version of the set in force when proposed (the diff is against it). */
+  baseVersion: string;
+}>;
+
+/**
+ * Proposal storage, alike for policy-set proposals (access store) and flow proposals (egress
+ * store). Each port names these methods after what is proposed (`createProposal`,
+ * `createFlowProposal` …); proposals are never deleted.
+ */
+export interface ProposalStorage<P extends ProposalHeader> {
+  create(proposal: P): Promise<void>;
+  get(id: string): Promise<P | undefined>;
+  /** Proposals (of one state, or all), newest first. */
+  list(state: ProposalState | undefined, limit: number): Promise<P[]>;
+  /** Moves a proposal from one of `from` to `to`; false when it was in none of them. */
+  setState(
+    id: string,
+    from: readonly ProposalState[],
+    to: ProposalState,
+    at: number,
+    by: string,
+  ): Promise<boolean>;
 }
 
 /** The policy set in force since its activation. */
@@ -126,6 +153,8 @@ export interface StoredPolicySet {
   readonly activatedAt: number;
   readonly activatedBy: string;
 }
+
+type PolicyProposals = ProposalStorage<StoredProposal>;
 
 /** A page of requests, newest first. */
 export interface RequestQuery {
@@ -173,18 +202,11 @@ export interface AccessStore {
    * break-glass grants neither reviewed nor escalated whose review deadline has passed.
    */
   grantsDue(now: number): Promise<StoredGrant[]>;
-  createProposal(proposal: StoredProposal): Promise<void>;
-  getProposal(id: string): Promise<StoredProposal | undefined>;
-  /** Proposals, newest first. */
-  listProposals(state: ProposalState | undefined, limit: number): Promise<StoredProposal[]>;
-  /** Moves a proposal from one of `from` to `to`; false when it was in none of them. */
-  setProposalState(
-    id: string,
-    from: readonly ProposalState[],
-    to: ProposalState,
-    at: number,
-    by: string,
-  ): Promise<boolean>;
+  /** Policy-set proposals: see `ProposalStorage`. */
+  createProposal: PolicyProposals['create'];
+  getProposal: PolicyProposals['get'];
+  listProposals: PolicyProposals['list'];
+  setProposalState: PolicyProposals['setState'];
   /**
    * Makes a policy set the active one and its approved proposal `active`, atomically; other
    * approved proposals become `superseded`. False when the proposal was not approved.

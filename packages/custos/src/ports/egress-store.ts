@@ -1,4 +1,4 @@
-import type { PrincipalRef, ProposalState } from './access-store.js';
+import type { ProposalStorage, StoredProposalOf } from './access-store.js';
 
 /** The subjects one export batch sends to a counterparty, for one regulated data type. */
 export interface MeterBatch {
@@ -31,21 +31,15 @@ export interface VolumeTotal {
 }
 
 /** A proposed flow declaration (a new flow, or a change of one in force). */
-export interface StoredFlowProposal {
-  readonly id: string;
-  readonly flowId: string;
-  readonly proposer: PrincipalRef;
-  readonly summary: string;
+export type StoredFlowProposal = StoredProposalOf<{
+  flowId: string;
   /** The declaration as JSON (validated again at activation). */
-  readonly declaration: string;
+  declaration: string;
   /** Version of the flow it replaces, or undefined for a new flow. */
-  readonly baseVersion: string | undefined;
-  readonly version: string;
-  readonly createdAt: number;
-  readonly state: ProposalState;
-  readonly decidedAt: number | undefined;
-  readonly decidedBy: string | undefined;
-}
+  baseVersion: string | undefined;
+}>;
+
+type FlowProposals = ProposalStorage<StoredFlowProposal>;
 
 /** A flow activated through governance. */
 export interface StoredFlow {
@@ -68,18 +62,11 @@ export interface EgressStore {
   meter(req: MeterRequest): Promise<MeterResult>;
   /** Running totals of every counterparty and data type since `since`. */
   totals(since: number): Promise<VolumeTotal[]>;
-  createFlowProposal(p: StoredFlowProposal): Promise<void>;
-  getFlowProposal(id: string): Promise<StoredFlowProposal | undefined>;
-  /** Proposals, newest first. */
-  listFlowProposals(state: ProposalState | undefined, limit: number): Promise<StoredFlowProposal[]>;
-  /** Moves a proposal from one of `from` to `to`; false when it was in none of them. */
-  setFlowProposalState(
-    id: string,
-    from: readonly ProposalState[],
-    to: ProposalState,
-    at: number,
-    by: string,
-  ): Promise<boolean>;
+  /** Flow proposals: see `ProposalStorage`. */
+  createFlowProposal: FlowProposals['create'];
+  getFlowProposal: FlowProposals['get'];
+  listFlowProposals: FlowProposals['list'];
+  setFlowProposalState: FlowProposals['setState'];
   /**
    * Activates an approved proposal in one transaction: the flow's row is replaced only when its
    * current version is still `baseVersion` (none for a new flow) and the proposal is approved.

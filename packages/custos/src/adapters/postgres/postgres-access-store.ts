@@ -11,17 +11,16 @@ import type {
 } from '../../ports/access-store.js';
 import {
   fromGrantRow,
-  fromProposalRow,
   fromRequestRow,
   type GrantRow,
   grantDoc,
-  type ProposalRow,
-  proposalDoc,
   type RequestRow,
   requestDoc,
 } from '../access-store-rows.js';
+import { POLICY_PROPOSALS } from '../proposal-rows.js';
 import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
+import { PgProposalTable } from './pg-proposal-table.js';
 import { withTransaction } from './pg-transaction.js';
 import type { PgPool } from './pg-types.js';
 import type { PostgresStoreOptions } from './postgres-record-store.js';
@@ -73,6 +72,7 @@ export class PostgresAccessStore implements AccessStore {
   private readonly pool: PgPool;
   private readonly s: string;
   private readonly release: (() => Promise<void>) | undefined;
+  private readonly proposals: PgProposalTable<StoredProposal>;
   private closed = false;
 
   private constructor(options: PostgresStoreOptions, migration: PgMigrationReport) {
@@ -80,6 +80,7 @@ export class PostgresAccessStore implements AccessStore {
     this.release = options.release;
     this.migration = migration;
     this.s = quoteIdent(options.schema);
+    this.proposals = new PgProposalTable(this.pool, NAME, this.s, POLICY_PROPOSALS);
   }
 
   /** Migrates the access tables to the newest version, then returns the store. */
@@ -247,63 +248,27 @@ export class PostgresAccessStore implements AccessStore {
   }
 
   async createProposal(p: StoredProposal): Promise<void> {
-    await this.q(
-      `INSERT INTO ${this.s}.policy_proposals (id, state, created_at, decided_at, decided_by, doc)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [p.id, p.state, p.createdAt, p.decidedAt ?? null, p.decidedBy ?? null, proposalDoc(p)],
-    );
+    await this.proposals.create(p);
   }
 
   async getProposal(id: string): Promise<StoredProposal | undefined> {
-    const { rows } = await this.q<ProposalRow>(`SELECT * FROM ${this.s}.policy_proposals WHERE id = $1`, [
-      id,
-    ]);
-    return rows[0] ? fromProposalRow(rows[0]) : undefined;
+    return this.proposals.get(id);
   }
 
   async listProposals(state: ProposalState | undefined, limit: number): Promise<StoredProposal[]> {
-    const { rows } =
-      state === undefined
-        ? await this.q<ProposalRow>(
-            `SELECT * FROM ${this.s}.policy_proposals ORDER BY created_at DESC, id DESC LIMIT $1`,
-            [limit],
-          )
-        : await this.q<ProposalRow>(
-            `SELECT * FROM ${this.s}.policy_proposals WHERE state = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-            [state, limit],
-          );
-    return rows.map(fromProposalRow);
+    return this.proposals.list(state, limit);
   }
 
-  async setProposalState(
-    id: string,
-    from: readonly ProposalState[],
-    to: ProposalState,
-    at: number,
-    by: string,
-  ): Promise<boolean> {
-    const r = await this.q(
-      `UPDATE ${this.s}.policy_proposals SET state = $1, decided_at = $2, decided_by = $3
-       WHERE id = $4 AND state = ANY($5::text[])`,
-      [to, at, by, id, [...from]],
-    );
-    return r.rowCount > 0;
+  async setProposalState(...args: Parameters<AccessStore['setProposalState']>): Promise<boolean> {
+    return this.proposals.setState(...args);
   }
 
   async activatePolicySet(set: StoredPolicySet): Promise<boolean> {
     return guardPg(NAME, () =>
       withTransaction(this.pool, async (tx) => {
-        const moved = await tx.query(
-          `UPDATE ${this.s}.policy_proposals SET state = 'active', decided_at = $1, decided_by = $2
-           WHERE id = $3 AND state = 'approved'`,
-          [set.activatedAt, set.activatedBy, set.proposalId],
-        );
-        if ((moved.rowCount ?? 0) === 0) return false;
-        await tx.query(
-          `UPDATE ${this.s}.policy_proposals SET state = 'superseded', decided_at = $1, decided_by = $2
-           WHERE state IN ('active', 'approved', 'pending') AND id <> $3`,
-          [set.activatedAt, set.activatedBy, set.proposalId],
-        );
+        if (!(await this.proposals.activate(tx, set.proposalId, set.activatedAt, set.activatedBy)))
+          return false;
+        await this.proposals.supersedeOthers(tx, set.proposalId, set.activatedAt, set.activatedBy);
         await tx.query(
           `INSERT INTO ${this.s}.policy_sets (version, proposal_id, activated_at, activated_by, files)
            VALUES ($1, $2, $3, $4, $5)`,

@@ -7,9 +7,10 @@ import type {
   StoredFlowProposal,
   VolumeTotal,
 } from '../../ports/egress-store.js';
-import { fromProposalRow, type ProposalRow } from '../access-store-rows.js';
+import { FLOW_PROPOSALS } from '../proposal-rows.js';
 import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
+import { PgProposalTable } from './pg-proposal-table.js';
 import { withTransaction } from './pg-transaction.js';
 import type { PgPool } from './pg-types.js';
 import type { PostgresStoreOptions } from './postgres-record-store.js';
@@ -32,8 +33,6 @@ const MIGRATIONS: readonly PgMigration[] = [
 
 const NAME = 'egress';
 
-const fromRow = (r: ProposalRow): StoredFlowProposal => fromProposalRow<StoredFlowProposal>(r);
-
 /**
  * The PostgreSQL adapter of the `EgressStore` port, in the custody schema. Metering takes a
  * transaction-scoped advisory lock per counterparty, so concurrent exports by several gateway
@@ -46,6 +45,7 @@ export class PostgresEgressStore implements EgressStore {
   private readonly s: string;
   private readonly schema: string;
   private readonly release: (() => Promise<void>) | undefined;
+  private readonly proposals: PgProposalTable<StoredFlowProposal>;
   private closed = false;
 
   private constructor(options: PostgresStoreOptions, migration: PgMigrationReport) {
@@ -54,6 +54,7 @@ export class PostgresEgressStore implements EgressStore {
     this.migration = migration;
     this.schema = options.schema;
     this.s = quoteIdent(options.schema);
+    this.proposals = new PgProposalTable(this.pool, NAME, this.s, FLOW_PROPOSALS);
   }
 
   /** Migrates the egress tables to the newest version, then returns the store. */
@@ -119,47 +120,19 @@ export class PostgresEgressStore implements EgressStore {
   }
 
   async createFlowProposal(p: StoredFlowProposal): Promise<void> {
-    await this.q(
-      `INSERT INTO ${this.s}.egress_flow_proposals (id, state, created_at, doc) VALUES ($1, $2, $3, $4)`,
-      [p.id, p.state, p.createdAt, JSON.stringify(p)],
-    );
+    await this.proposals.create(p);
   }
 
   async getFlowProposal(id: string): Promise<StoredFlowProposal | undefined> {
-    const { rows } = await this.q<ProposalRow>(
-      `SELECT * FROM ${this.s}.egress_flow_proposals WHERE id = $1`,
-      [id],
-    );
-    return rows[0] ? fromRow(rows[0]) : undefined;
+    return this.proposals.get(id);
   }
 
   async listFlowProposals(state: ProposalState | undefined, limit: number): Promise<StoredFlowProposal[]> {
-    const { rows } =
-      state === undefined
-        ? await this.q<ProposalRow>(
-            `SELECT * FROM ${this.s}.egress_flow_proposals ORDER BY created_at DESC, id DESC LIMIT $1`,
-            [limit],
-          )
-        : await this.q<ProposalRow>(
-            `SELECT * FROM ${this.s}.egress_flow_proposals WHERE state = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-            [state, limit],
-          );
-    return rows.map(fromRow);
+    return this.proposals.list(state, limit);
   }
 
-  async setFlowProposalState(
-    id: string,
-    from: readonly ProposalState[],
-    to: ProposalState,
-    at: number,
-    by: string,
-  ): Promise<boolean> {
-    const r = await this.q(
-      `UPDATE ${this.s}.egress_flow_proposals SET state = $1, decided_at = $2, decided_by = $3
-       WHERE id = $4 AND state = ANY($5::text[])`,
-      [to, at, by, id, [...from]],
-    );
-    return r.rowCount === 1;
+  async setFlowProposalState(...args: Parameters<EgressStore['setFlowProposalState']>): Promise<boolean> {
+    return this.proposals.setState(...args);
   }
 
   activateFlow(flow: StoredFlow, baseVersion: string | undefined): Promise<boolean> {
@@ -173,12 +146,9 @@ export class PostgresEgressStore implements EgressStore {
           [flow.flowId],
         );
         if (cur.rows[0]?.version !== baseVersion) return false;
-        const moved = await tx.query(
-          `UPDATE ${this.s}.egress_flow_proposals SET state = 'active', decided_at = $1, decided_by = $2
-           WHERE id = $3 AND state = 'approved'`,
-          [flow.activatedAt, flow.activatedBy, flow.proposalId],
-        );
-        if (moved.rowCount !== 1) return false;
+        if (!(await this.proposals.activate(tx, flow.proposalId, flow.activatedAt, flow.activatedBy))) {
+          return false;
+        }
         await tx.query(
           `INSERT INTO ${this.s}.egress_flows (flow_id, version, doc) VALUES ($1, $2, $3)
            ON CONFLICT (flow_id) DO UPDATE SET version = excluded.version, doc = excluded.doc`,

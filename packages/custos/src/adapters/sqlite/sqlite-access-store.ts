@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type {
   AccessStore,
   GrantMark,
@@ -12,18 +11,16 @@ import type {
 } from '../../ports/access-store.js';
 import {
   fromGrantRow,
-  fromProposalRow,
   fromRequestRow,
   type GrantRow,
   grantDoc,
-  type ProposalRow,
-  proposalDoc,
   type RequestRow,
   requestDoc,
 } from '../access-store-rows.js';
+import { POLICY_PROPOSALS } from '../proposal-rows.js';
 import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
-
-type Statement = Database.Statement<unknown[]>;
+import { SqliteProposalTable } from './sqlite-proposal-table.js';
+import { type SqliteStatement, statementCache } from './sqlite-statements.js';
 
 const MIGRATIONS = [
   `CREATE TABLE access_requests (
@@ -63,21 +60,16 @@ const MARK_COLUMN: Record<GrantMark, string> = {
 export class SqliteAccessStore implements AccessStore {
   private readonly db: SqliteDatabase;
 
-  private readonly statements = new Map<string, Statement>();
+  /** Prepared statements, compiled once (the grant lookup runs on every gateway request). */
+  private readonly stmt: (sql: string) => SqliteStatement;
+
+  private readonly proposals: SqliteProposalTable<StoredProposal>;
 
   constructor(path: string) {
     this.db = openSqlite(path, { synchronous: 'FULL' });
     migrateSqlite(this.db, 'access', MIGRATIONS);
-  }
-
-  /** A prepared statement, compiled once (the grant lookup runs on every gateway request). */
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (s === undefined) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    this.stmt = statementCache(this.db);
+    this.proposals = new SqliteProposalTable(this.stmt, POLICY_PROPOSALS);
   }
 
   async createRequest(r: StoredRequest): Promise<void> {
@@ -219,52 +211,25 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   async createProposal(p: StoredProposal): Promise<void> {
-    this.stmt(
-      'INSERT INTO policy_proposals (id, state, created_at, decided_at, decided_by, doc) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(p.id, p.state, p.createdAt, p.decidedAt ?? null, p.decidedBy ?? null, proposalDoc(p));
+    this.proposals.create(p);
   }
 
   async getProposal(id: string): Promise<StoredProposal | undefined> {
-    const row = this.stmt('SELECT * FROM policy_proposals WHERE id = ?').get(id) as ProposalRow | undefined;
-    return row ? fromProposalRow(row) : undefined;
+    return this.proposals.get(id);
   }
 
   async listProposals(state: ProposalState | undefined, limit: number): Promise<StoredProposal[]> {
-    const rows = (
-      state === undefined
-        ? this.stmt('SELECT * FROM policy_proposals ORDER BY created_at DESC, id DESC LIMIT ?').all(limit)
-        : this.stmt(
-            'SELECT * FROM policy_proposals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
-          ).all(state, limit)
-    ) as ProposalRow[];
-    return rows.map(fromProposalRow);
+    return this.proposals.list(state, limit);
   }
 
-  async setProposalState(
-    id: string,
-    from: readonly ProposalState[],
-    to: ProposalState,
-    at: number,
-    by: string,
-  ): Promise<boolean> {
-    if (from.length === 0) return false;
-    const r = this.stmt(
-      `UPDATE policy_proposals SET state = ?, decided_at = ?, decided_by = ?
-         WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
-    ).run(to, at, by, id, ...from);
-    return r.changes > 0;
+  async setProposalState(...args: Parameters<AccessStore['setProposalState']>): Promise<boolean> {
+    return this.proposals.setState(...args);
   }
 
   async activatePolicySet(set: StoredPolicySet): Promise<boolean> {
     return this.db.transaction(() => {
-      const moved = this.stmt(
-        `UPDATE policy_proposals SET state = 'active', decided_at = ?, decided_by = ? WHERE id = ? AND state = 'approved'`,
-      ).run(set.activatedAt, set.activatedBy, set.proposalId);
-      if (moved.changes === 0) return false;
-      this.stmt(
-        `UPDATE policy_proposals SET state = 'superseded', decided_at = ?, decided_by = ?
-           WHERE state IN ('active', 'approved', 'pending') AND id <> ?`,
-      ).run(set.activatedAt, set.activatedBy, set.proposalId);
+      if (!this.proposals.activate(set.proposalId, set.activatedAt, set.activatedBy)) return false;
+      this.proposals.supersedeOthers(set.proposalId, set.activatedAt, set.activatedBy);
       this.stmt(
         'INSERT INTO policy_sets (version, proposal_id, activated_at, activated_by, files) VALUES (?, ?, ?, ?, ?)',
       ).run(set.version, set.proposalId, set.activatedAt, set.activatedBy, JSON.stringify(set.files));

@@ -7,8 +7,10 @@ import type {
   StoredFlowProposal,
   VolumeTotal,
 } from '../../ports/egress-store.js';
-import { fromProposalRow, type ProposalRow } from '../access-store-rows.js';
+import { FLOW_PROPOSALS } from '../proposal-rows.js';
 import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
+import { SqliteProposalTable } from './sqlite-proposal-table.js';
+import { statementCache } from './sqlite-statements.js';
 
 const MIGRATIONS = [
   `CREATE TABLE egress_persons (
@@ -25,15 +27,16 @@ const MIGRATIONS = [
    );`,
 ];
 
-const fromRow = (r: ProposalRow): StoredFlowProposal => fromProposalRow<StoredFlowProposal>(r);
-
 /** The SQLite adapter of the `EgressStore` port, in the custody database. */
 export class SqliteEgressStore implements EgressStore {
   private readonly db: SqliteDatabase;
 
+  private readonly proposals: SqliteProposalTable<StoredFlowProposal>;
+
   constructor(path: string) {
     this.db = openSqlite(path, { synchronous: 'FULL' });
     migrateSqlite(this.db, 'egress', MIGRATIONS);
+    this.proposals = new SqliteProposalTable(statementCache(this.db), FLOW_PROPOSALS);
   }
 
   async meter(req: MeterRequest): Promise<MeterResult> {
@@ -76,47 +79,19 @@ export class SqliteEgressStore implements EgressStore {
   }
 
   async createFlowProposal(p: StoredFlowProposal): Promise<void> {
-    this.db
-      .prepare('INSERT INTO egress_flow_proposals (id, state, created_at, doc) VALUES (?, ?, ?, ?)')
-      .run(p.id, p.state, p.createdAt, JSON.stringify(p));
+    this.proposals.create(p);
   }
 
   async getFlowProposal(id: string): Promise<StoredFlowProposal | undefined> {
-    const r = this.db.prepare('SELECT * FROM egress_flow_proposals WHERE id = ?').get(id) as
-      | ProposalRow
-      | undefined;
-    return r ? fromRow(r) : undefined;
+    return this.proposals.get(id);
   }
 
   async listFlowProposals(state: ProposalState | undefined, limit: number): Promise<StoredFlowProposal[]> {
-    const rows = (
-      state === undefined
-        ? this.db
-            .prepare('SELECT * FROM egress_flow_proposals ORDER BY created_at DESC, id DESC LIMIT ?')
-            .all(limit)
-        : this.db
-            .prepare(
-              'SELECT * FROM egress_flow_proposals WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?',
-            )
-            .all(state, limit)
-    ) as ProposalRow[];
-    return rows.map(fromRow);
+    return this.proposals.list(state, limit);
   }
 
-  async setFlowProposalState(
-    id: string,
-    from: readonly ProposalState[],
-    to: ProposalState,
-    at: number,
-    by: string,
-  ): Promise<boolean> {
-    const marks = from.map(() => '?').join(', ');
-    const r = this.db
-      .prepare(
-        `UPDATE egress_flow_proposals SET state = ?, decided_at = ?, decided_by = ? WHERE id = ? AND state IN (${marks})`,
-      )
-      .run(to, at, by, id, ...from);
-    return r.changes === 1;
+  async setFlowProposalState(...args: Parameters<EgressStore['setFlowProposalState']>): Promise<boolean> {
+    return this.proposals.setState(...args);
   }
 
   async activateFlow(flow: StoredFlow, baseVersion: string | undefined): Promise<boolean> {
@@ -125,12 +100,7 @@ export class SqliteEgressStore implements EgressStore {
         | { version: string }
         | undefined;
       if (cur?.version !== baseVersion) return false;
-      const moved = this.db
-        .prepare(
-          `UPDATE egress_flow_proposals SET state = 'active', decided_at = ?, decided_by = ? WHERE id = ? AND state = 'approved'`,
-        )
-        .run(flow.activatedAt, flow.activatedBy, flow.proposalId);
-      if (moved.changes !== 1) return false;
+      if (!this.proposals.activate(flow.proposalId, flow.activatedAt, flow.activatedBy)) return false;
       this.db
         .prepare(
           `INSERT INTO egress_flows (flow_id, version, doc) VALUES (?, ?, ?)
