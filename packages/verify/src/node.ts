@@ -3,4 +3,4 @@
  * modules so that it runs in browsers.
  * @packageDocumentation
  */
-export { createWorkerCheckPool } from './node/worker-check-pool.js';
+export { createWorkerCheckPool, type WorkerCheckPoolOptions } from './node/worker-check-pool.js';

@@ -20,6 +20,20 @@ describe('bundle-checking pool', () => {
     expect(calls).toBeGreaterThan(0);
   });
 
+  it('a real thread that dies mid-audit makes the audit reject, with no report of tampering', async () => {
+    const log = await createLog(1500);
+    const pool = createWorkerCheckPool(2, {
+      workerUrl: new URL('./fixtures/dying-check-worker.mjs', import.meta.url),
+    });
+    try {
+      await expect(
+        auditLedger(new MemoryTileSource(log.files), { verifiers: log.verifiers, pool }),
+      ).rejects.toThrow('bundle-checking thread exited');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('checks on real threads, and refuses work once closed', async () => {
     const log = await createLog(1000);
     const pool = createWorkerCheckPool(3);

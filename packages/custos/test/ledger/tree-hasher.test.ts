@@ -63,6 +63,8 @@ describe('TreeHasher', () => {
       here = b.tree;
     }
     expect(hasher.threaded).toBe(true);
+    // Every batch after the first large one really came back from the thread (no silent fallback).
+    expect(hasher.threadedBatches).toBe(sizes.filter((n, i) => i > 0 && n >= HASH_THREAD_MIN_BATCH).length);
     // And both agree with an independent Merkle tree over every entry.
     const tree = new MerkleTree();
     for (const e of all) tree.append(e);
@@ -103,6 +105,7 @@ describe('TreeHasher', () => {
       Array.from({ length: n - warm.length }, (_, i) => warm.length + i),
     );
     expect(hasherOf(ledger).threaded).toBe(true);
+    expect(hasherOf(ledger).threadedBatches).toBeGreaterThan(0);
     const cp = await ledger.checkpoint();
     const tree = new MerkleTree();
     for (const e of await store.readEntries(0, n)) tree.append(e);

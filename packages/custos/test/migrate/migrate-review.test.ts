@@ -10,6 +10,7 @@ import { isCustosError } from '../../src/domain/errors.js';
 import type { LedgerStore } from '../../src/ports/ledger-store.js';
 import type { MigrationStateStore } from '../../src/ports/migration-state.js';
 import type { MigrationContext } from '../../src/services/migrate/migration-context.js';
+import { runCli } from '../cli-helpers.js';
 import {
   countSqlite,
   type MigrationWorld,
@@ -80,6 +81,9 @@ describe('migration review regressions', () => {
     expect(plan.blocked[0]?.code).toBe('MIGRATION_KEY_NOT_UNIQUE');
     expect(plan.blocked[0]?.message).toContain('migration source "db": id column "pid" of table "users"');
     expect(plan.rows.filter((r) => r.dataset === 'db/profiles')).toEqual([]);
+    const cli = await runCli('migrate', 'plan', '-c', w.configPath);
+    expect(cli.code).toBe(1);
+    expect(cli.out).toContain('db/profiles cannot be migrated as declared: MIGRATION_KEY_NOT_UNIQUE');
     const run = await w.migration.run().catch((e: unknown) => e);
     expect(isCustosError(run, 'MIGRATION_KEY_NOT_UNIQUE'), String(run)).toBe(true);
     const purge = await w.migration.purge();
@@ -347,6 +351,46 @@ describe('migration review regressions', () => {
     expect([purge?.status, purge?.heldBack]).toEqual(['purged', 0]);
     expect(countSqlite(join(w.dir, 'legacy.sqlite'), 'users')).toBe(0);
     expect((await targetLocations(w.custos)).filter((l) => l.includes('/u2/'))).toEqual([]);
+  });
+
+  it('a lost insert takes the duplicates of its row in the same batch with it (conflict, no failed run)', async () => {
+    w = await newWorld({
+      ...dbSection([PROFILES]),
+      batchSize: 10,
+      sources: [
+        { id: 'db', site: 'us-legacy-dc', kind: 'sqlite', path: 'legacy.sqlite', datasets: [PROFILES] },
+        {
+          id: 'files',
+          site: 'us-legacy-dc',
+          kind: 'ndjson',
+          datasets: [
+            { collection: 'watch_history', file: 'w.ndjson', subjectField: 'uid', fields: ['video_id'] },
+          ],
+        },
+      ],
+    });
+    accounts(w, [['u1', 'US']]);
+    writeSqliteTable(join(w.dir, 'legacy.sqlite'), 'users', ['pid', 'user_id', 'email'], []);
+    const line = '{"id":"w1","uid":"u1","video_id":"v1"}\n';
+    writeFileSync(join(w.dir, 'w.ndjson'), line + line);
+    await w.custos.subjects.registerMany([{ id: 'u1', jurisdiction: 'US' }]);
+    const world = w;
+    const ctx = (w.migration as unknown as { ctx: MigrationContext }).ctx;
+    let raced = false;
+    for (const store of ctx.stores.values()) {
+      const insertNew = store.insertNew.bind(store);
+      store.insertNew = async (records) => {
+        if (!raced && records.some((r) => r.id === 'w1')) {
+          raced = true;
+          await world.custos.records.put('u1', 'watch_history', 'w1', { video_id: 'LIVE' });
+        }
+        return insertNew(records);
+      };
+    }
+    const reports = await w.migration.run(['files']);
+    expect(raced).toBe(true);
+    expect(reports.map((r) => [r.status, r.copied, r.held])).toEqual([['copied', 0, 2]]);
+    expect(JSON.stringify(await w.custos.records.get('u1', 'watch_history', 'w1'))).toContain('LIVE');
   });
 
   it("an erased subject's rows do not hold back an archive's destruction: the crypto-shred destroys them too (ledgered)", async () => {

@@ -18,17 +18,27 @@ function workerUrl(): URL {
     : new URL('./bundle-check-worker.js', import.meta.url);
 }
 
+/** Options of {@link createWorkerCheckPool}. */
+export interface WorkerCheckPoolOptions {
+  /** The thread entry; tests substitute a failing one. Default: this package's checker thread. */
+  readonly workerUrl?: URL;
+}
+
 /**
  * A {@link BundleCheckPool} of `threads` Node worker threads (Node only). Each bundle goes to the
  * thread with the fewest bundles in flight; results come back with their leaf hashes transferred,
  * not copied. If a thread dies, its bundles (and later ones sent to it) reject with a plain
  * Error, which the audit lets propagate like an I/O error: it is never reported as tampering.
  */
-export function createWorkerCheckPool(threads: number): BundleCheckPool {
+export function createWorkerCheckPool(
+  threads: number,
+  options: WorkerCheckPoolOptions = {},
+): BundleCheckPool {
   const count = Math.max(1, Math.floor(threads));
+  const url = options.workerUrl ?? workerUrl();
   let nextId = 1;
   const slots: Slot[] = Array.from({ length: count }, () => {
-    const worker = new Worker(workerUrl());
+    const worker = new Worker(url);
     worker.unref();
     const slot: Slot = { worker, pending: new Map(), failed: undefined };
     worker.on('message', (reply: CheckReply) => {

@@ -88,12 +88,18 @@ export class TreeHasher {
   private failed = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private onThread = 0;
 
   constructor(private readonly thread: boolean) {}
 
   /** True once batches go to the helper thread (for tests and health). */
   get threaded(): boolean {
     return this.ready && !this.failed;
+  }
+
+  /** Batches whose hashes came back from the helper thread (for tests and health). */
+  get threadedBatches(): number {
+    return this.onThread;
   }
 
   /** Hashes `entries` onto the tree `prev`. */
@@ -114,7 +120,14 @@ export class TreeHasher {
 
   private start(): void {
     if (this.worker !== undefined) return;
-    const worker = new Worker(new URL('./hasher-worker-boot.mjs', import.meta.url));
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./hasher-worker-boot.mjs', import.meta.url));
+    } catch {
+      // No thread to be had (out of threads, say): hash in place from now on.
+      this.failed = true;
+      return;
+    }
     this.worker = worker;
     worker.unref();
     worker.on('message', (reply: HashReply) => {
@@ -130,6 +143,7 @@ export class TreeHasher {
         p.reject(new Error(reply.error));
         return;
       }
+      this.onThread++;
       p.resolve({
         entries: entryViews(reply),
         levels: reply.levels,

@@ -185,7 +185,9 @@ class DatasetCopier {
     }
     // Insert-if-absent at the store itself: a live write that landed after the check above wins,
     // and the record is then judged like one found there (same digest: copied; else a conflict).
-    const lost = new Set<SourceRecord>();
+    // A lost identity takes every row of the batch with it: duplicates counted on its insert too.
+    const identity = (store: string, r: SourceRecord): string => `${store}\u0000${r.subject}\u0000${r.id}`;
+    const lost = new Set<string>();
     for (const [store, list] of byStore) {
       const inserted = await this.adapter(store).insertNew(list.sealed);
       for (let i = 0; i < inserted.length; i++) {
@@ -193,16 +195,25 @@ class DatasetCopier {
         const r = list.from[i] as SourceRecord;
         const there = await digestAtTarget(this.ctx, this.dataset, store, r.subject, r.id);
         if (there !== undefined && there !== 'unreadable' && there.equals(r.digest)) continue;
-        lost.add(r);
-        held.push({
-          sourceKey: r.key,
-          at: r.at,
-          reason: 'conflict',
-          detail: `MIGRATION_CONFLICT: ${store} gained a different ${this.dataset.collection} record ${r.id} of this subject during the copy`,
-        });
+        lost.add(identity(store, r));
       }
     }
-    if (lost.size > 0) copied = copied.filter((c) => !lost.has(c.r));
+    if (lost.size > 0) {
+      const kept: typeof copied = [];
+      for (const c of copied) {
+        if (!lost.has(identity(c.store, c.r))) {
+          kept.push(c);
+          continue;
+        }
+        held.push({
+          sourceKey: c.r.key,
+          at: c.r.at,
+          reason: 'conflict',
+          detail: `MIGRATION_CONFLICT: ${c.store} gained a different ${this.dataset.collection} record ${c.r.id} of this subject during the copy`,
+        });
+      }
+      copied = kept;
+    }
     const released = retry ? copied.map((c) => c.r.key) : [];
     if (retry && copied.length === 0) return;
     const records: MigratedRecord[] = copied.map((c, i) => ({

@@ -194,39 +194,30 @@ class DatasetPurger {
       siblings.length < this.source.datasets.length || siblings.some((s) => s.phase === 'copying');
     if (unfinished) await this.pendingDestruction('not every dataset of the source has been copied');
     // Rows of subjects erased in Custos (re-checked now) do not hold the archive back: destroying
-    // it destroys them too, which is what their erasure asks for. Every other held row does.
-    const erasedBySibling: { spec: DatasetSpec; state: DatasetState; rows: ErasedRows }[] = [];
+    // it destroys them too, which is what their erasure asks for. Every other held row does. They
+    // can only be told apart while the archive can still be read.
+    const present = await this.reader.exists(this.dataset.location);
+    const erased: ErasedSibling[] = [];
     let held = 0;
     for (const state of siblings) {
       const spec = this.source.datasets.find((d) => d.id === state.dataset);
       const rows =
-        spec === undefined || state.held === 0
+        !present || spec === undefined || state.held === 0
           ? undefined
           : await erasedHeldRows(this.ctx, this.reader, spec);
       if (spec !== undefined && rows !== undefined && rows.keys.length > 0)
-        erasedBySibling.push({ spec, state, rows });
-      held += state.held - (rows?.keys.length ?? 0);
+        erased.push({ spec, state, rows });
+      held += Math.max(0, state.held - (rows?.keys.length ?? 0));
     }
     if (held > 0) {
       await this.pendingDestruction(
         `${held} record(s) held back would be destroyed with the source: resolve them first`,
       );
     }
-    for (const { spec, state, rows } of erasedBySibling) {
-      // Recorded before they stop counting as held back (fail closed), then released.
-      await this.ctx.ledger.append(
-        migrationEntry(this.ctx, this.source, spec, 'migrate.erased-destroy', rows.keys.length, {
-          subjects: rows.subjects.size,
-        }),
-      );
-      const current =
-        spec.id === this.dataset.id ? this.state : ((await this.ctx.state.dataset(spec.id)) ?? state);
-      const next = await releaseHeld(this.ctx, current, rows.keys);
-      if (spec.id === this.dataset.id) this.state = next;
-    }
-    const present = await this.reader.exists(this.dataset.location);
     if (this.source.keyFile === undefined) {
       if (present) {
+        // Whoever destroys the archive destroys these rows with it.
+        await this.releaseErased(erased, 'migrate.erased-pending-destruction');
         await this.pendingDestruction(
           'the source cannot delete rows and Custos holds no key to it: destroy it, then run purge again',
         );
@@ -246,11 +237,31 @@ class DatasetPurger {
     for (const s of this.source.datasets) {
       for await (const page of pages(this.ctx, s.id, 'copied')) await verifyAtTarget(this.ctx, s, page);
     }
+    // Every check passed: the shred that follows destroys them.
+    await this.releaseErased(erased, 'migrate.erased-destroy');
     await this.ctx.ledger.append(
       this.entry('migrate.crypto-shred', this.state.copied, { datasets: this.source.datasets.length }),
     );
     await this.markShred('started');
     return this.shred();
+  }
+
+  /**
+   * Records in the ledger (first: fail closed), then releases from held back, the rows of erased
+   * subjects that the archive's destruction takes with it, for each dataset of the archive.
+   */
+  private async releaseErased(erased: readonly ErasedSibling[], action: string): Promise<void> {
+    for (const { spec, state, rows } of erased) {
+      await this.ctx.ledger.append(
+        migrationEntry(this.ctx, this.source, spec, action, rows.keys.length, {
+          subjects: rows.subjects.size,
+        }),
+      );
+      const current =
+        spec.id === this.dataset.id ? this.state : ((await this.ctx.state.dataset(spec.id)) ?? state);
+      const next = await releaseHeld(this.ctx, current, rows.keys);
+      if (spec.id === this.dataset.id) this.state = next;
+    }
   }
 
   /** Destroys the key (idempotent), then records it done for every dataset of the archive. */
@@ -436,6 +447,13 @@ async function erasedHeldRows(
   const known = await ctx.subjectStore.getMany([...new Set(subjectOf.values())]);
   const subjects = new Set([...known].filter(([, r]) => r.erasedAt !== undefined).map(([id]) => id));
   return { keys: [...subjectOf].filter(([, s]) => subjects.has(s)).map(([k]) => k), subjects };
+}
+
+/** A dataset of an archive with its held-back rows of erased subjects. */
+interface ErasedSibling {
+  readonly spec: DatasetSpec;
+  readonly state: DatasetState;
+  readonly rows: ErasedRows;
 }
 
 /** Releases rows from held back and saves the dataset's state; returns the new state. */

@@ -127,6 +127,8 @@ export function registerMigrateCommands(program: Command, exit: ExitBox): void {
     const plan = await withMigration(opts, (m) => m.plan(opts.dataset));
     if (opts.json) out(`${JSON.stringify(plan, null, 2)}\n`);
     else printPlan(plan);
+    // A dataset that cannot be migrated as declared is a failure scripts must see.
+    if (plan.blocked.length > 0) exit.code = EXIT.failure;
   });
   common(
     migrate.command('run').description('copy, verify and checkpoint, batch by batch (resumable)'),
