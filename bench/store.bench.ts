@@ -10,6 +10,7 @@ import { openSqlite } from '../packages/custos/src/adapters/sqlite/sqlite-databa
 import { createCustos } from '../packages/custos/src/composition-root.js';
 import { demoConfigYaml } from '../packages/custos/src/demo/demo-config.js';
 import { parseConfigText } from '../packages/custos/src/domain/load-config.js';
+import { ENVELOPE_OPEN_IMPLEMENTATION } from '../packages/custos/src/services/envelope.js';
 import type { BenchOptions } from './run.js';
 import { fmtRate, opsPerSecond, reportRatio } from './util.js';
 
@@ -95,7 +96,8 @@ export async function run(opts: BenchOptions): Promise<void> {
     const n = rounds;
     process.stdout.write(
       `store writes: custos ${fmtRate(oursW / n)} (encrypt + route + put), raw sqlite ${fmtRate(rawW / n)}\n` +
-        `store reads:  custos ${fmtRate(oursR / n)} (route + get + decrypt), raw sqlite ${fmtRate(rawR / n)} (get + JSON.parse)\n`,
+        `store reads:  custos ${fmtRate(oursR / n)} (route + get + decrypt), raw sqlite ${fmtRate(rawR / n)} (get + JSON.parse)\n` +
+        `decryption: ${ENVELOPE_OPEN_IMPLEMENTATION === 'native' ? "native AES-256-GCM open (native/envelope.c, Node's OpenSSL)" : 'node:crypto createDecipheriv'}\n`,
     );
     reportRatio('store', 'encrypted routed reads vs raw sqlite reads', oursR / rawR, 0.5);
     reportRatio('store', 'encrypted routed writes vs raw sqlite writes', oursW / rawW, 0.4);

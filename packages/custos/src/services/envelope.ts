@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { CustosError } from '../domain/errors.js';
 
 /** What a sealed record is bound to: changing any of these makes it undecryptable. */
@@ -57,11 +58,63 @@ export function sealRecord(
   return Buffer.concat([iv, body, tail, cipher.getAuthTag()]);
 }
 
+/** The native open (`native/envelope.c`): the plaintext, or undefined when it does not open. */
+interface NativeEnvelope {
+  open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined;
+}
+
+/**
+ * Loads the native AES-256-GCM open when it was built (`scripts/build-native.mjs`, run by
+ * `npm ci`) and `CUSTOS_NATIVE_ENVELOPE` is not `0`, and keeps it only if it agrees with
+ * node:crypto on a record sealed here, and refuses a tampered one.
+ */
+function loadNativeEnvelope(): NativeEnvelope | undefined {
+  if (process.env.CUSTOS_NATIVE_ENVELOPE === '0') return undefined;
+  let native: NativeEnvelope;
+  try {
+    native = createRequire(import.meta.url)('../../native/build/custos_envelope.node') as NativeEnvelope;
+  } catch {
+    return undefined;
+  }
+  try {
+    const key = randomBytes(32);
+    const binding = { id: 'self-check', subject: 's', collection: 'c', keyVersion: 1 };
+    const plain = randomBytes(100);
+    const sealed = sealRecord(key, binding, plain);
+    const opened = native.open(key, sealed, recordAad(binding));
+    sealed[20] = (sealed[20] as number) ^ 1;
+    const tampered = native.open(key, sealed, recordAad(binding));
+    return opened?.equals(plain) === true && tampered === undefined ? native : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const NATIVE = loadNativeEnvelope();
+
+/** Which implementation opens records: `native` (the built addon) or `node` (node:crypto). */
+export const ENVELOPE_OPEN_IMPLEMENTATION: 'native' | 'node' = NATIVE === undefined ? 'node' : 'native';
+
 /**
  * Opens a sealed record. Every failure (flipped byte, wrong binding, wrong key, truncation) gives
- * the same opaque `DECRYPT_FAILED`, so an attacker learns nothing about which check failed.
+ * the same opaque `DECRYPT_FAILED`, so an attacker learns nothing about which check failed. Uses
+ * the native open when it is loaded, node:crypto otherwise; both give the same answers.
  */
 export function openRecord(dataKey: Uint8Array, binding: RecordBinding, sealed: Uint8Array): Buffer {
+  if (NATIVE === undefined) return openRecordPortable(dataKey, binding, sealed);
+  if (sealed.length < 28) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
+  let plain: Buffer | undefined;
+  try {
+    plain = NATIVE.open(dataKey, sealed, aadBytes(binding));
+  } catch {
+    plain = undefined;
+  }
+  if (plain === undefined) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
+  return plain;
+}
+
+/** {@link openRecord} through node:crypto only: the fallback, and the reference in tests. */
+export function openRecordPortable(dataKey: Uint8Array, binding: RecordBinding, sealed: Uint8Array): Buffer {
   if (sealed.length < 28) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
   try {
     const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed);
