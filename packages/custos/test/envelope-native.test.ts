@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isCustosError } from '../src/domain/errors.js';
 import {
   ENVELOPE_OPEN_IMPLEMENTATION,
+  nativeStampProblem,
   openRecord,
   openRecordPortable,
   type RecordBinding,
@@ -66,6 +67,30 @@ describe('native envelope open', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('refuses a build from another source or for another Node, OpenSSL or platform', () => {
+    const good = {
+      source: 'a'.repeat(64),
+      modules: process.versions.modules,
+      openssl: process.versions.openssl,
+      platform: `${process.platform}-${process.arch}`,
+    };
+    expect(nativeStampProblem(good, 'a'.repeat(64))).toBeUndefined();
+    expect(nativeStampProblem(good, 'b'.repeat(64))).toContain('another envelope.c');
+    expect(nativeStampProblem({ ...good, modules: '1' }, 'a'.repeat(64))).toContain('Node ABI');
+    expect(nativeStampProblem({ ...good, openssl: '1.1.1' }, 'a'.repeat(64))).toContain('OpenSSL');
+    expect(nativeStampProblem({ ...good, platform: 'plan9-mips' }, 'a'.repeat(64))).toContain('platform');
+    expect(nativeStampProblem({}, 'a'.repeat(64))).toBeDefined();
+  });
+
+  it('opens a record held in shared memory like any other', () => {
+    const key = randomBytes(32);
+    const b = { id: 'r', subject: 's', collection: 'c', keyVersion: 1 };
+    const sealed = sealRecord(key, b, Buffer.from('shared'));
+    const shared = new Uint8Array(new SharedArrayBuffer(sealed.length));
+    shared.set(sealed);
+    expect(openRecord(key, b, shared).toString()).toBe('shared');
   });
 
   it('the addon itself refuses arguments that are not byte arrays, and never opens on a bad tag', () => {

@@ -1,5 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { CustosError } from '../domain/errors.js';
 
 /** What a sealed record is bound to: changing any of these makes it undecryptable. */
@@ -63,30 +65,85 @@ interface NativeEnvelope {
   open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined;
 }
 
+/** What the build script records next to the addon: what it was built from and for. */
+export interface NativeEnvelopeStamp {
+  readonly source?: string;
+  readonly modules?: string;
+  readonly openssl?: string;
+  readonly platform?: string;
+}
+
+/**
+ * Why a built addon must not be loaded by this process (built from another `envelope.c`, or for
+ * another Node ABI, OpenSSL or platform), or undefined when its stamp matches.
+ */
+export function nativeStampProblem(stamp: NativeEnvelopeStamp, sourceSha256: string): string | undefined {
+  if (stamp.source !== sourceSha256) return 'built from another envelope.c';
+  if (stamp.modules !== process.versions.modules) return 'built for another Node ABI';
+  if (stamp.openssl !== process.versions.openssl) return 'built for another OpenSSL';
+  if (stamp.platform !== `${process.platform}-${process.arch}`) return 'built for another platform';
+  return undefined;
+}
+
+/** True when `native` opens exactly what node:crypto opens, and refuses every kind of tampering. */
+function agreesWithNodeCrypto(native: NativeEnvelope): boolean {
+  const key = randomBytes(32);
+  const b = { id: 'self-check', subject: 's', collection: 'c', keyVersion: 1 };
+  const aad = recordAad(b);
+  for (const plain of [randomBytes(100), Buffer.alloc(0)]) {
+    const sealed = sealRecord(key, b, plain);
+    // At a non-zero offset inside a larger buffer, as records from a pooled read are.
+    const shifted = Buffer.concat([Buffer.alloc(7), sealed]).subarray(7);
+    if (native.open(key, shifted, aad)?.equals(plain) !== true) return false;
+    const refused = (k: Uint8Array, s: Uint8Array, a: Uint8Array): boolean =>
+      native.open(k, s, a) === undefined;
+    const flip = (at: number): Buffer => {
+      const copy = Buffer.from(sealed);
+      copy[at] = (copy[at] as number) ^ 1;
+      return copy;
+    };
+    if (!refused(key, flip(0), aad)) return false; // iv
+    if (plain.length > 0 && !refused(key, flip(12), aad)) return false; // ciphertext
+    if (!refused(key, flip(sealed.length - 16), aad)) return false; // first tag byte
+    if (!refused(key, flip(sealed.length - 1), aad)) return false; // last tag byte
+    if (!refused(key, sealed, recordAad({ ...b, id: 'other' }))) return false;
+    if (!refused(randomBytes(32), sealed, aad)) return false;
+  }
+  return true;
+}
+
 /**
  * Loads the native AES-256-GCM open when it was built (`scripts/build-native.mjs`, run by
- * `npm ci`) and `CUSTOS_NATIVE_ENVELOPE` is not `0`, and keeps it only if it agrees with
- * node:crypto on a record sealed here, and refuses a tampered one.
+ * `npm ci`) from this source for this Node, and `CUSTOS_NATIVE_ENVELOPE` is not `0`; keeps it only
+ * if it agrees with node:crypto. A built addon that is refused is reported as a process warning.
  */
 function loadNativeEnvelope(): NativeEnvelope | undefined {
   if (process.env.CUSTOS_NATIVE_ENVELOPE === '0') return undefined;
-  let native: NativeEnvelope;
+  const dir = new URL('../../native/', import.meta.url);
+  let stamp: NativeEnvelopeStamp;
   try {
-    native = createRequire(import.meta.url)('../../native/build/custos_envelope.node') as NativeEnvelope;
+    stamp = JSON.parse(
+      readFileSync(new URL('build/custos_envelope.json', dir), 'utf8'),
+    ) as NativeEnvelopeStamp;
   } catch {
-    return undefined;
+    return undefined; // not built
   }
-  try {
-    const key = randomBytes(32);
-    const binding = { id: 'self-check', subject: 's', collection: 'c', keyVersion: 1 };
-    const plain = randomBytes(100);
-    const sealed = sealRecord(key, binding, plain);
-    const opened = native.open(key, sealed, recordAad(binding));
-    sealed[20] = (sealed[20] as number) ^ 1;
-    const tampered = native.open(key, sealed, recordAad(binding));
-    return opened?.equals(plain) === true && tampered === undefined ? native : undefined;
-  } catch {
+  const refuse = (why: string): undefined => {
+    process.emitWarning(`native envelope not used (${why}); record reads use node:crypto`);
     return undefined;
+  };
+  try {
+    const source = createHash('sha256')
+      .update(readFileSync(new URL('envelope.c', dir)))
+      .digest('hex');
+    const problem = nativeStampProblem(stamp, source);
+    if (problem !== undefined) return refuse(`${problem}: run npm ci again`);
+    const native = createRequire(import.meta.url)(
+      fileURLToPath(new URL('build/custos_envelope.node', dir)),
+    ) as NativeEnvelope;
+    return agreesWithNodeCrypto(native) ? native : refuse('it failed its self-check against node:crypto');
+  } catch (err) {
+    return refuse(`it does not load: ${(err as Error).message}`);
   }
 }
 
@@ -105,7 +162,9 @@ export function openRecord(dataKey: Uint8Array, binding: RecordBinding, sealed: 
   if (sealed.length < 28) throw new CustosError('DECRYPT_FAILED', 'decryption failed');
   let plain: Buffer | undefined;
   try {
-    plain = NATIVE.open(dataKey, sealed, aadBytes(binding));
+    // The addon decrypts in place: never from memory another thread may be writing.
+    const bytes = sealed.buffer instanceof SharedArrayBuffer ? Uint8Array.from(sealed) : sealed;
+    plain = NATIVE.open(dataKey, bytes, aadBytes(binding));
   } catch {
     plain = undefined;
   }
