@@ -42,16 +42,12 @@ export interface MigrationPlan {
    * unique, non-null key: `MIGRATION_KEY_NOT_UNIQUE`); `run` refuses them, the plan goes on.
    */
   readonly blocked: readonly { readonly dataset: string; readonly code: string; readonly message: string }[];
-  readonly totals: {
-    readonly records: number;
-    readonly bytes: number;
-    readonly move: number;
-    readonly compliant: number;
-    readonly delete: number;
-    readonly unknown: number;
-    readonly invalid: number;
-  };
+  readonly totals: Readonly<Record<PlanCount | 'invalid', number>>;
 }
+
+/** The counted columns of a plan row, summed in the totals. */
+const PLAN_COUNTS = ['records', 'bytes', 'move', 'compliant', 'delete', 'unknown'] as const;
+type PlanCount = (typeof PLAN_COUNTS)[number];
 
 const PAGE = 5000;
 
@@ -143,21 +139,14 @@ export async function buildPlan(ctx: MigrationContext, only?: readonly string[])
     }
   }
   const list = [...rows.values()].map(({ sites, ...r }) => ({ ...r, to: [...sites].sort() }));
-  const sum = (k: 'records' | 'bytes' | 'move' | 'compliant' | 'delete' | 'unknown'): number =>
-    list.reduce((n, r) => n + r[k], 0);
+  const counts = Object.fromEntries(
+    PLAN_COUNTS.map((k) => [k, list.reduce((n, r) => n + r[k], 0)]),
+  ) as Record<PlanCount, number>;
   return {
     rows: list,
     invalid,
     unmapped,
     blocked,
-    totals: {
-      records: sum('records'),
-      bytes: sum('bytes'),
-      move: sum('move'),
-      compliant: sum('compliant'),
-      delete: sum('delete'),
-      unknown: sum('unknown'),
-      invalid: invalid.reduce((n, b) => n + b.count, 0),
-    },
+    totals: { ...counts, invalid: invalid.reduce((n, b) => n + b.count, 0) },
   };
 }
