@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { isCustosError } from '../src/domain/errors.js';
 import {
   ENVELOPE_OPEN_IMPLEMENTATION,
-  nativeStampProblem,
   openRecord,
   openRecordPortable,
   type RecordBinding,
   sealRecord,
 } from '../src/services/envelope.js';
+import { nativeStampProblem } from '../src/services/native-addon.js';
 
 type Open = (key: Uint8Array, binding: RecordBinding, sealed: Uint8Array) => Buffer;
 

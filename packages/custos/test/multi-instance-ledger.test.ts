@@ -18,6 +18,7 @@ import {
   type SharedLedgerHandle,
 } from '../src/services/ledger/sequencer-shared-ledger.js';
 import { buildTreeBatch } from '../src/services/ledger/tree-batch.js';
+import { packEntries } from '../src/services/ledger/tree-hashing.js';
 import { tempDir } from './helpers.js';
 import { freshSchema, testPool, withPostgres } from './pg-helpers.js';
 
@@ -227,12 +228,12 @@ withPostgres('multi-instance ledger (in one process)', (url) => {
         const pending = await s1.pending(10);
         expect(pending.map((p) => p.id)).toEqual(ids);
         const tree = await s1.readTree();
-        const built = buildTreeBatch(tree, entries);
+        const built = buildTreeBatch(tree, packEntries(entries));
         const placed = ids.map((id, i) => ({ id, index: i }));
         await s1.commit({ firstIndex: 0, entries, levels: built.levels, tree: built.tree }, placed);
         expect(await b.queue.lookup(ids)).toEqual(placed);
         // Placing the same queue rows again, in a batch that would otherwise fit, changes nothing.
-        const again = buildTreeBatch(built.tree, entries);
+        const again = buildTreeBatch(built.tree, packEntries(entries));
         await expect(
           s1.commit({ firstIndex: 2, entries, levels: again.levels, tree: again.tree }, placed),
           // The statement's guard (division by zero, SQLSTATE 22012) aborted it as a whole.

@@ -44,7 +44,13 @@ export { SHA256_IMPLEMENTATION, sha256, sha256Into } from './crypto/sha256.js';
 export { sha256Pure } from './crypto/sha256-pure.js';
 export { fromBase64, toBase64 } from './encoding/base64.js';
 export { concatBytes, equalBytes, toHex, utf8DecodeStrict, utf8Encode } from './encoding/bytes.js';
-export { encodeEntry, encodeEntryReference, encodeEntryText, parseEntry } from './entry/entry-codec.js';
+export {
+  encodeEntry,
+  encodeEntryInputText,
+  encodeEntryReference,
+  encodeEntryText,
+  parseEntry,
+} from './entry/entry-codec.js';
 export {
   DECISIONS,
   type Decision,

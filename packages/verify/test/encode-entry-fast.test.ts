@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeEntry, encodeEntryReference, type LedgerEntry, parseEntry } from '../src/index.js';
+import {
+  encodeEntry,
+  encodeEntryInputText,
+  encodeEntryReference,
+  encodeEntryText,
+  type LedgerEntry,
+  parseEntry,
+} from '../src/index.js';
 
 function outcome(f: () => Uint8Array): string {
   try {
@@ -131,6 +138,38 @@ describe('encodeEntry (fast path)', () => {
           expect(parseEntry(encodeEntry(entry))).toEqual(JSON.parse(JSON.stringify(entry)));
       }),
       { numRuns: 5000 },
+    );
+    expect(valid).toBeGreaterThan(100);
+  });
+
+  it('encodes an input without v or time exactly as the entry { v: 1, time, ...input }', () => {
+    const said = (f: () => string): string => {
+      try {
+        return f();
+      } catch (err) {
+        return `throws ${(err as { code?: string }).code}: ${(err as Error).message}`;
+      }
+    };
+    let valid = 0;
+    fc.assert(
+      fc.property(
+        entryArb,
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom('2026-11-30T07:00:00.000Z', '2026-11-30T07:00:00Z'),
+        (e, dropV, dropTime, defaultTime) => {
+          const input: Record<string, unknown> = { ...e };
+          if (dropV) delete input.v;
+          if (dropTime) delete input.time;
+          const got = said(() => encodeEntryInputText(input, defaultTime));
+          const want = said(() =>
+            encodeEntryText({ v: 1, time: defaultTime, ...input } as unknown as LedgerEntry),
+          );
+          expect(got).toBe(want);
+          if (!got.startsWith('throws')) valid++;
+        },
+      ),
+      { numRuns: 3000 },
     );
     expect(valid).toBeGreaterThan(100);
   });

@@ -1,8 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CustosError } from '../domain/errors.js';
+import { loadNativeAddon } from './native-addon.js';
 
 /** What a sealed record is bound to: changing any of these makes it undecryptable. */
 export interface RecordBinding {
@@ -65,26 +63,6 @@ interface NativeEnvelope {
   open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined;
 }
 
-/** What the build script records next to the addon: what it was built from and for. */
-export interface NativeEnvelopeStamp {
-  readonly source?: string;
-  readonly modules?: string;
-  readonly openssl?: string;
-  readonly platform?: string;
-}
-
-/**
- * Why a built addon must not be loaded by this process (built from another `envelope.c`, or for
- * another Node ABI, OpenSSL or platform), or undefined when its stamp matches.
- */
-export function nativeStampProblem(stamp: NativeEnvelopeStamp, sourceSha256: string): string | undefined {
-  if (stamp.source !== sourceSha256) return 'built from another envelope.c';
-  if (stamp.modules !== process.versions.modules) return 'built for another Node ABI';
-  if (stamp.openssl !== process.versions.openssl) return 'built for another OpenSSL';
-  if (stamp.platform !== `${process.platform}-${process.arch}`) return 'built for another platform';
-  return undefined;
-}
-
 /** True when `native` opens exactly what node:crypto opens, and refuses every kind of tampering. */
 function agreesWithNodeCrypto(native: NativeEnvelope): boolean {
   const key = randomBytes(32);
@@ -113,41 +91,15 @@ function agreesWithNodeCrypto(native: NativeEnvelope): boolean {
 }
 
 /**
- * Loads the native AES-256-GCM open when it was built (`scripts/build-native.mjs`, run by
- * `npm ci`) from this source for this Node, and `CUSTOS_NATIVE_ENVELOPE` is not `0`; keeps it only
- * if it agrees with node:crypto. A built addon that is refused is reported as a process warning.
+ * The native AES-256-GCM open when it was built (`scripts/build-native.mjs`, run by `npm ci`) from
+ * this source for this Node, and `CUSTOS_NATIVE_ENVELOPE` (or `CUSTOS_NATIVE`) is not `0`; kept
+ * only if it agrees with node:crypto.
  */
-function loadNativeEnvelope(): NativeEnvelope | undefined {
-  if (process.env.CUSTOS_NATIVE_ENVELOPE === '0') return undefined;
-  const dir = new URL('../../native/', import.meta.url);
-  let stamp: NativeEnvelopeStamp;
-  try {
-    stamp = JSON.parse(
-      readFileSync(new URL('build/custos_envelope.json', dir), 'utf8'),
-    ) as NativeEnvelopeStamp;
-  } catch {
-    return undefined; // not built
-  }
-  const refuse = (why: string): undefined => {
-    process.emitWarning(`native envelope not used (${why}); record reads use node:crypto`);
-    return undefined;
-  };
-  try {
-    const source = createHash('sha256')
-      .update(readFileSync(new URL('envelope.c', dir)))
-      .digest('hex');
-    const problem = nativeStampProblem(stamp, source);
-    if (problem !== undefined) return refuse(`${problem}: run npm ci again`);
-    const native = createRequire(import.meta.url)(
-      fileURLToPath(new URL('build/custos_envelope.node', dir)),
-    ) as NativeEnvelope;
-    return agreesWithNodeCrypto(native) ? native : refuse('it failed its self-check against node:crypto');
-  } catch (err) {
-    return refuse(`it does not load: ${(err as Error).message}`);
-  }
-}
-
-const NATIVE = loadNativeEnvelope();
+const NATIVE = loadNativeAddon<NativeEnvelope>(
+  'envelope',
+  agreesWithNodeCrypto,
+  'record reads use node:crypto',
+);
 
 /** Which implementation opens records: `native` (the built addon) or `node` (node:crypto). */
 export const ENVELOPE_OPEN_IMPLEMENTATION: 'native' | 'node' = NATIVE === undefined ? 'node' : 'native';

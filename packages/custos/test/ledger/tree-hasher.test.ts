@@ -1,12 +1,8 @@
 import { hashLeaf, MerkleTree, verifyInclusion } from '@custos/verify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LedgerStore, LedgerTreeState } from '../../src/ports/ledger-store.js';
-import {
-  HASH_THREAD_MIN_BATCH,
-  hashBatchHere,
-  packEntries,
-  TreeHasher,
-} from '../../src/services/ledger/tree-hasher.js';
+import { HASH_THREAD_MIN_BATCH, hashBatchHere, TreeHasher } from '../../src/services/ledger/tree-hasher.js';
+import { entryViews, packEntries, portableTreeHashing } from '../../src/services/ledger/tree-hashing.js';
 import { accessEntry, type LedgerFixture, ledgerFixture } from './ledger-helpers.js';
 
 function entries(from: number, n: number): Uint8Array[] {
@@ -42,7 +38,7 @@ describe('TreeHasher', () => {
   });
 
   it('gives the hashing thread the same answers as hashing in place, batch after batch', async () => {
-    hasher = new TreeHasher(true);
+    hasher = new TreeHasher(true, portableTreeHashing);
     // The first large batch starts the thread and is hashed in place meanwhile.
     let threaded: LedgerTreeState = { size: 0, frontier: [] };
     let here: LedgerTreeState = { size: 0, frontier: [] };
@@ -51,13 +47,13 @@ describe('TreeHasher', () => {
     for (let round = 0; round < sizes.length; round++) {
       if (round === 1) await until(() => hasher?.threaded === true);
       const batch = entries(all.length, sizes[round] as number);
-      const a = await hasher.hash(threaded, batch);
-      const b = hashBatchHere(here, batch);
+      const a = await hasher.hash(threaded, packEntries(batch));
+      const b = hashBatchHere(here, packEntries(batch));
       expect(a.tree.size).toBe(b.tree.size);
       expect(hex(a.root)).toBe(hex(b.root));
       expect(a.tree.frontier.map(hex)).toEqual(b.tree.frontier.map(hex));
       expect(a.levels.map(hex)).toEqual(b.levels.map(hex));
-      expect(a.entries.map(hex)).toEqual(batch.map(hex));
+      expect(entryViews(a.entries).map(hex)).toEqual(batch.map(hex));
       all.push(...batch);
       threaded = a.tree;
       here = b.tree;
@@ -68,27 +64,27 @@ describe('TreeHasher', () => {
     // And both agree with an independent Merkle tree over every entry.
     const tree = new MerkleTree();
     for (const e of all) tree.append(e);
-    expect(hex(hashBatchHere(here, []).root)).toBe(hex(tree.root()));
+    expect(hex(hashBatchHere(here, packEntries([])).root)).toBe(hex(tree.root()));
   });
 
   it('falls back to hashing in place when the thread dies, even for a batch in flight', async () => {
-    hasher = new TreeHasher(true);
+    hasher = new TreeHasher(true, portableTreeHashing);
     const first = entries(0, HASH_THREAD_MIN_BATCH);
-    const start = await hasher.hash({ size: 0, frontier: [] }, first);
+    const start = await hasher.hash({ size: 0, frontier: [] }, packEntries(first));
     await until(() => hasher?.threaded === true);
     const batch = entries(first.length, 4096);
-    const pending = hasher.hash(start.tree, batch);
+    const pending = hasher.hash(start.tree, packEntries(batch));
     await (hasher as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     const got = await pending;
-    expect(hex(got.root)).toBe(hex(hashBatchHere(start.tree, batch).root));
+    expect(hex(got.root)).toBe(hex(hashBatchHere(start.tree, packEntries(batch)).root));
     expect(hasher.threaded).toBe(false);
-    const next = await hasher.hash(got.tree, entries(first.length + batch.length, 300));
+    const next = await hasher.hash(got.tree, packEntries(entries(first.length + batch.length, 300)));
     expect(next.tree.size).toBe(first.length + batch.length + 300);
   });
 
   it('a ledger hashing on the thread proves the same entries as one hashing in place', async () => {
     fx = ledgerFixture();
-    const ledger = await fx.open({ hashThread: true, maxBatch: 1024 });
+    const ledger = await fx.open({ hashThread: true, maxBatch: 1024, treeHashing: portableTreeHashing });
     const hasherOf = (l: typeof ledger): TreeHasher => (l as unknown as { hasher: TreeHasher }).hasher;
     const store = (ledger as unknown as { store: LedgerStore }).store;
     const n = 6000;

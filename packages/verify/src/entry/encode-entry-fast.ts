@@ -161,9 +161,27 @@ export function encodeEntryText(value: LedgerEntry): string {
   if (!isPlainObject(e)) invalid('entry must be an object');
   keysIn(e, TOP_KEYS, 'entry');
   if (e.v !== 1) invalid('v must be 1');
+  return members(e, e.time);
+}
+
+/**
+ * {@link encodeEntryText} of an entry as a server's callers give it: `v` may be left out (it is
+ * 1), and so may `time` (then `defaultTime` is used). Exactly the text `encodeEntryText` gives for
+ * `{ v: 1, time: defaultTime, ...input }`, without building that object.
+ */
+export function encodeEntryInputText(input: object, defaultTime: string): string {
+  const e = input as unknown;
+  if (!isPlainObject(e)) invalid('entry must be an object');
+  keysIn(e, TOP_KEYS, 'entry');
+  if (e.v !== undefined && e.v !== 1) invalid('v must be 1');
+  return members(e, e.time === undefined ? defaultTime : e.time);
+}
+
+/** The canonical text of an entry object whose keys and `v` were checked, with its time. */
+function members(e: Obj, rawTime: unknown): string {
   // Validation order follows validateEntry so both report the same first error.
   const type = oneOf(e.type, ENTRY_TYPES, 'type');
-  const t = time(e.time);
+  const t = time(rawTime);
   const p = principal(e.principal);
   const action = str(e.action, 'action');
   const res = resource(e.resource);

@@ -4,7 +4,7 @@ import { canonicalize } from '../jcs/canonicalize.js';
 import { MAX_ENTRY_SIZE } from '../tiles/entry-bundle.js';
 import { encodeEntryFast } from './encode-entry-fast.js';
 
-export { encodeEntryText } from './encode-entry-fast.js';
+export { encodeEntryInputText, encodeEntryText } from './encode-entry-fast.js';
 
 import type { LedgerEntry } from './ledger-entry.js';
 import { validateEntry } from './validate-entry.js';

@@ -94,25 +94,35 @@ export class GroupCommit<T> {
     const rejects = this.rejects.splice(0, n);
     // Items left over for a free slot have already waited: prepare their batch meanwhile.
     if (this.items.length > 0 && this.inFlight < this.maxInFlight) this.start();
+    let first: number;
     try {
-      if (n > 0) {
-        let first: number;
-        try {
-          first = await this.commit(items);
-        } catch (err) {
-          this.counts.failedBatches++;
-          for (const reject of rejects) reject(err);
-          return;
-        }
-        this.counts.batches++;
-        this.counts.items += n;
-        for (let i = 0; i < n; i++)
-          (resolves[i] as (placed: { index: number }) => void)({ index: first + i });
-      }
-    } finally {
-      this.inFlight--;
-      // Items that arrived during the commit have already waited: start their batch now.
-      if (this.items.length > 0 && this.inFlight < this.maxInFlight) this.start();
+      first = n > 0 ? await this.commit(items) : 0;
+    } catch (err) {
+      this.counts.failedBatches++;
+      this.next();
+      for (const reject of rejects) reject(err);
+      return;
+    }
+    if (n > 0) {
+      this.counts.batches++;
+      this.counts.items += n;
+    }
+    this.next();
+    for (let i = 0; i < n; i++) (resolves[i] as (placed: { index: number }) => void)({ index: first + i });
+  }
+
+  /**
+   * Frees this batch's slot and, when items are waiting, starts their batch at once: before this
+   * batch's callers are told, because what they do next (often: submit again) runs first and
+   * would otherwise keep the next batch from starting, and the writer idle, until it is done.
+   */
+  private next(): void {
+    this.inFlight--;
+    if (this.items.length > 0 && this.inFlight < this.maxInFlight) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.inFlight++;
+      void this.run();
     }
   }
 }

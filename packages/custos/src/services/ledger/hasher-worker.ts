@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { buildTreeBatch } from './tree-batch.js';
-import { entryViews, type HashCall, type HashReply } from './tree-hasher.js';
+import type { HashCall, HashReply } from './tree-hasher.js';
+import { portableTreeHashing } from './tree-hashing.js';
 
 // The ledger hashing thread (see TreeHasher): computes a batch's leaf and node hashes, then hands
 // the entries and the hashes back without copying them.
@@ -8,7 +9,8 @@ const port = parentPort;
 
 port?.on('message', (call: HashCall) => {
   try {
-    const built = buildTreeBatch(call.prev, entryViews(call));
+    // The thread is only used where the native hashing is not: hash as the calling thread would.
+    const built = buildTreeBatch(call.prev, call, portableTreeHashing);
     const transfer = [call.blob.buffer, ...built.levels.map((l) => l.buffer)] as ArrayBuffer[];
     port.postMessage(
       {

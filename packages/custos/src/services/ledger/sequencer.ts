@@ -2,6 +2,7 @@ import { CustosError } from '../../domain/errors.js';
 import type { LedgerQueue, SequencedEntry, SequencerSession } from '../../ports/ledger-queue.js';
 import type { LedgerTreeState } from '../../ports/ledger-store.js';
 import { buildTreeBatch } from './tree-batch.js';
+import { packEntries } from './tree-hashing.js';
 
 /** Settings of the sequencer (from `config.ledger` and `config.ledger.sequencer`). */
 export interface SequencerOptions {
@@ -224,7 +225,7 @@ export class LedgerSequencer {
     const local = this.local.splice(0, Math.min(this.local.length, max - queued.length));
     if (queued.length + local.length === 0) return tree;
     const entries = [...queued.map((q) => q.entry), ...local.map((l) => l.entry)];
-    const built = buildTreeBatch(tree, entries);
+    const built = buildTreeBatch(tree, packEntries(entries));
     const sequenced = queued.map((q, i) => ({ id: q.id, index: tree.size + i }));
     try {
       await session.commit(

@@ -1,5 +1,6 @@
-import { CompactRange, HASH_SIZE, hashChildren, hashChildrenAt, hashLeafInto } from '@custos/verify';
+import { CompactRange, HASH_SIZE } from '@custos/verify';
 import type { LedgerTreeState } from '../../ports/ledger-store.js';
+import { type EncodedEntries, type TreeHashing, treeHashing } from './tree-hashing.js';
 
 /** What appending a run of entries does to the tree: the new node hashes per level and the new state. */
 export interface TreeBatch {
@@ -22,15 +23,22 @@ function frontierByLevel(state: LedgerTreeState): (Uint8Array | undefined)[] {
 /**
  * Appends `entries` to the tree `prev` in memory (no I/O): hashes the leaves (RFC 6962 §2.1), then
  * every interior node they complete, level by level. About two hashes per entry, like a compact
- * range, and the nodes are kept because proofs and tiles are served from them.
+ * range, and the nodes are kept because proofs and tiles are served from them. Each level is one
+ * call of `hashing` (the native addon hashes it in one go), but for a node whose left child
+ * completed in an earlier batch.
  */
-export function buildTreeBatch(prev: LedgerTreeState, entries: readonly Uint8Array[]): TreeBatch {
+export function buildTreeBatch(
+  prev: LedgerTreeState,
+  entries: EncodedEntries,
+  hashing: TreeHashing = treeHashing,
+): TreeBatch {
   const old = frontierByLevel(prev);
   const start = prev.size;
-  const end = start + entries.length;
-  const leaves = new Uint8Array(entries.length * HASH_SIZE);
-  for (let i = 0; i < entries.length; i++) hashLeafInto(entries[i] as Uint8Array, leaves, i * HASH_SIZE);
+  const end = start + entries.lengths.length;
+  const leaves = new Uint8Array(entries.lengths.length * HASH_SIZE);
+  hashing.leaves(entries, leaves);
   const levels = [leaves];
+  const pair = new Uint8Array(2 * HASH_SIZE);
   // At level l the batch completes nodes [lo, hi) = [start >> l, end >> l).
   let cur = leaves;
   let lo = start;
@@ -40,17 +48,19 @@ export function buildTreeBatch(prev: LedgerTreeState, entries: readonly Uint8Arr
     const nhi = Math.floor(hi / 2);
     if (nhi <= nlo) break;
     const next = new Uint8Array((nhi - nlo) * HASH_SIZE);
-    for (let j = nlo; j < nhi; j++) {
-      const right = (2 * j + 1 - lo) * HASH_SIZE;
-      const out = (j - nlo) * HASH_SIZE;
-      if (2 * j >= lo) {
-        hashChildrenAt(cur, (2 * j - lo) * HASH_SIZE, right, next, out);
-      } else {
-        // The left sibling completed in an earlier batch: it is the old frontier's level-l root.
-        const left = old[level] as Uint8Array;
-        next.set(hashChildren(left, cur.subarray(right, right + HASH_SIZE)), out);
-      }
+    let j = nlo;
+    if (2 * j < lo) {
+      // The left sibling completed in an earlier batch: it is the old frontier's level-l root.
+      pair.set(old[level] as Uint8Array, 0);
+      pair.set(cur.subarray(0, HASH_SIZE), HASH_SIZE);
+      hashing.nodes(pair, next.subarray(0, HASH_SIZE));
+      j++;
     }
+    // Every other node's children lie side by side in this batch's level l.
+    hashing.nodes(
+      cur.subarray((2 * j - lo) * HASH_SIZE, (2 * nhi - lo) * HASH_SIZE),
+      next.subarray((j - nlo) * HASH_SIZE),
+    );
     levels.push(next);
     cur = next;
     lo = nlo;

@@ -1,52 +1,32 @@
 import { Worker } from 'node:worker_threads';
 import type { LedgerTreeState } from '../../ports/ledger-store.js';
 import { buildTreeBatch, type TreeBatch } from './tree-batch.js';
+import { type EncodedEntries, type TreeHashing, treeHashing } from './tree-hashing.js';
 
 /** A batch of entries with what appending them does to the tree. */
 export interface HashedBatch extends TreeBatch {
-  /** The entries' bytes (after the hashing thread: views into one buffer). */
-  readonly entries: readonly Uint8Array[];
+  /** The entries' bytes, back to back (after the hashing thread: the buffer it handed back). */
+  readonly entries: EncodedEntries;
 }
 
-/** Entries as one buffer and each entry's length. */
-export interface EncodedEntries {
-  readonly blob: Uint8Array;
-  readonly lengths: Uint32Array;
+/**
+ * A copy of `e` in buffers of its own, to hand to the hashing thread: the original stays readable
+ * here, so a batch in flight when the thread dies can still be hashed in place.
+ */
+function copyForThread(e: EncodedEntries): EncodedEntries {
+  // Not e.blob.slice(): for a Buffer that is a view, and handing it over would detach its memory.
+  const blob = new Uint8Array(e.blob.length);
+  blob.set(e.blob);
+  return { blob, lengths: Uint32Array.from(e.lengths) };
 }
 
-/** Copies entries into one exactly sized buffer of its own (transferable). */
-export function packEntries(entries: readonly Uint8Array[]): EncodedEntries {
-  const lengths = new Uint32Array(entries.length);
-  let total = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const n = (entries[i] as Uint8Array).length;
-    lengths[i] = n;
-    total += n;
-  }
-  const blob = new Uint8Array(total);
-  let off = 0;
-  for (let i = 0; i < entries.length; i++) {
-    blob.set(entries[i] as Uint8Array, off);
-    off += lengths[i] as number;
-  }
-  return { blob, lengths };
-}
-
-/** Views of each entry in an encoded blob. */
-export function entryViews(e: EncodedEntries): Uint8Array[] {
-  const out: Uint8Array[] = new Array(e.lengths.length);
-  let off = 0;
-  for (let i = 0; i < e.lengths.length; i++) {
-    const n = e.lengths[i] as number;
-    out[i] = e.blob.subarray(off, off + n);
-    off += n;
-  }
-  return out;
-}
-
-/** Hashes a batch on the calling thread. */
-export function hashBatchHere(prev: LedgerTreeState, entries: readonly Uint8Array[]): HashedBatch {
-  return { ...buildTreeBatch(prev, entries), entries };
+/** Hashes a batch on the calling thread (natively when the addon is loaded, unless `hashing` is given). */
+export function hashBatchHere(
+  prev: LedgerTreeState,
+  entries: EncodedEntries,
+  hashing: TreeHashing = treeHashing,
+): HashedBatch {
+  return { ...buildTreeBatch(prev, entries, hashing), entries };
 }
 
 /** A request to the hashing thread: the entries' bytes travel there and back without copies. */
@@ -76,11 +56,13 @@ export const HASH_THREAD_MIN_BATCH = 256;
 type Pending = { resolve: (b: HashedBatch) => void; reject: (err: Error) => void };
 
 /**
- * Hashes ledger batches: the leaf and node hashes of a large batch are the biggest
- * CPU cost of an append, so with `thread` set they run on a helper thread, started on the first
- * large batch, while the calling thread goes on encoding the next entries. Until the thread is
- * ready, for small batches, and for good if the thread ever fails, batches are hashed on the
- * calling thread instead: the result is the same pure function of the entries either way.
+ * Hashes ledger batches. With the native addon (`native/merkle.c`) a batch is hashed in one call
+ * on the calling thread, faster than any hop to another thread. Without it, the leaf and node
+ * hashes of a large batch are the biggest CPU cost of an append, so with `thread` set they run on
+ * a helper thread, started on the first large batch, while the calling thread goes on encoding
+ * the next entries. Until the thread is ready, for small batches, and for good if the thread ever
+ * fails, batches are hashed on the calling thread instead: the result is the same pure function
+ * of the entries either way.
  */
 export class TreeHasher {
   private worker: Worker | undefined;
@@ -90,7 +72,23 @@ export class TreeHasher {
   private nextId = 1;
   private onThread = 0;
 
-  constructor(private readonly thread: boolean) {}
+  /**
+   * @param thread - hash large batches on a helper thread when hashing is not native
+   * @param hashing - how batches are hashed on the calling thread (default: native when loaded)
+   */
+  constructor(
+    thread: boolean,
+    private readonly hashing: TreeHashing = treeHashing,
+  ) {
+    this.thread = thread && hashing.implementation !== 'native';
+  }
+
+  private readonly thread: boolean;
+
+  /** True when large batches are to go to a helper thread (the hashing is not native). */
+  get usesThread(): boolean {
+    return this.thread;
+  }
 
   /** True once batches go to the helper thread (for tests and health). */
   get threaded(): boolean {
@@ -103,18 +101,18 @@ export class TreeHasher {
   }
 
   /** Hashes `entries` onto the tree `prev`. */
-  async hash(prev: LedgerTreeState, entries: readonly Uint8Array[]): Promise<HashedBatch> {
-    if (!this.thread || this.failed || entries.length < HASH_THREAD_MIN_BATCH)
-      return hashBatchHere(prev, entries);
+  async hash(prev: LedgerTreeState, entries: EncodedEntries): Promise<HashedBatch> {
+    if (!this.thread || this.failed || entries.lengths.length < HASH_THREAD_MIN_BATCH)
+      return hashBatchHere(prev, entries, this.hashing);
     if (!this.ready) {
       this.start();
-      return hashBatchHere(prev, entries);
+      return hashBatchHere(prev, entries, this.hashing);
     }
     try {
-      // One buffer, handed over and back without copies.
-      return await this.call(prev, packEntries(entries));
+      // One buffer, handed over and back without further copies.
+      return await this.call(prev, copyForThread(entries));
     } catch {
-      return hashBatchHere(prev, entries);
+      return hashBatchHere(prev, entries, this.hashing);
     }
   }
 
@@ -145,7 +143,7 @@ export class TreeHasher {
       }
       this.onThread++;
       p.resolve({
-        entries: entryViews(reply),
+        entries: { blob: reply.blob, lengths: reply.lengths },
         levels: reply.levels,
         tree: reply.tree,
         root: reply.root,
