@@ -62,16 +62,18 @@ function keysIn(o: Obj, allowed: ReadonlySet<string>, where: string): void {
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 let lastGoodTime = '';
+let lastGoodTimeJson = '""';
 
 function time(v: unknown): string {
   if (v !== lastGoodTime) {
     if (typeof v !== 'string' || !TIME_RE.test(v)) invalid('time must be RFC 3339 UTC with milliseconds');
     const ms = Date.parse(v);
     if (Number.isNaN(ms) || new Date(ms).toISOString() !== v) invalid('time is not a valid date');
-    // Entries appended in the same millisecond share the check.
+    // Entries appended in the same millisecond share the check and the encoding.
     lastGoodTime = v;
+    lastGoodTimeJson = `"${v}"`;
   }
-  return JSON.stringify(v);
+  return lastGoodTimeJson;
 }
 
 function principal(p: unknown): string {
@@ -84,26 +86,40 @@ function resource(r: unknown): string {
   if (!isPlainObject(r)) invalid('resource must be an object');
   keysIn(r, RESOURCE_KEYS, 'resource');
   // Canonical order: category, collection, count, jurisdiction, site, subjectRef. Each present
-  // member is written with a leading comma, and the first comma dropped at the end.
-  let out = '';
-  if (r.category !== undefined) out += `,"category":${str(r.category, 'resource.category')}`;
-  if (r.collection !== undefined) out += `,"collection":${str(r.collection, 'resource.collection')}`;
+  // member after the first is written with a leading comma.
+  let out = '{';
+  let sep = '';
+  if (r.category !== undefined) {
+    out += `"category":${str(r.category, 'resource.category')}`;
+    sep = ',';
+  }
+  if (r.collection !== undefined) {
+    out += `${sep}"collection":${str(r.collection, 'resource.collection')}`;
+    sep = ',';
+  }
   if (r.count !== undefined) {
     if (typeof r.count !== 'number' || !Number.isSafeInteger(r.count) || r.count < 0) {
       invalid('resource.count must be a non-negative safe integer');
     }
-    out += `,"count":${r.count}`;
+    out += `${sep}"count":${r.count}`;
+    sep = ',';
   }
-  if (r.jurisdiction !== undefined) out += `,"jurisdiction":${str(r.jurisdiction, 'resource.jurisdiction')}`;
-  if (r.site !== undefined) out += `,"site":${str(r.site, 'resource.site')}`;
+  if (r.jurisdiction !== undefined) {
+    out += `${sep}"jurisdiction":${str(r.jurisdiction, 'resource.jurisdiction')}`;
+    sep = ',';
+  }
+  if (r.site !== undefined) {
+    out += `${sep}"site":${str(r.site, 'resource.site')}`;
+    sep = ',';
+  }
   if (r.subjectRef !== undefined) {
     if (typeof r.subjectRef !== 'string' || !SUBJECT_REF_PATTERN.test(r.subjectRef)) {
       invalid('resource.subjectRef must be a keyed pseudonym sr1:<22-64 base64url chars>');
     }
     // The pattern admits only base64url characters: nothing to escape.
-    out += `,"subjectRef":"${r.subjectRef}"`;
+    out += `${sep}"subjectRef":"${r.subjectRef}"`;
   }
-  return `{${out.slice(1)}}`;
+  return `${out}}`;
 }
 
 function stringArray(a: unknown, field: string, allowEmpty: boolean): string {
