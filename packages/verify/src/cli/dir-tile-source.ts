@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TileSource } from '../audit/tile-source.js';
 import { CliUsageError } from './cli-io.js';
@@ -23,10 +24,16 @@ export class DirTileSource implements TileSource {
     return new DirTileSource(dir);
   }
 
-  /** Returns the file at `path` under the directory, or undefined when there is none. */
+  /**
+   * Returns the file at `path` under the directory, or undefined when there is none. Read
+   * synchronously: a local tile or bundle (at most a few MiB, usually in the page cache) is read
+   * faster than the four thread-pool round trips of an asynchronous read, which for a million
+   * entries cost more than the reads themselves.
+   */
   async get(path: string): Promise<Uint8Array | undefined> {
     try {
-      return new Uint8Array(await readFile(join(this.#dir, ...path.split('/'))));
+      const bytes = readFileSync(join(this.#dir, ...path.split('/')));
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
