@@ -14,7 +14,8 @@
  * nodeHashes(src, out): out[32k..32k+32] = SHA-256(0x01 || src[64k..64k+64]), the parent of
  *   each pair of sibling hashes.
  * Both throw a TypeError for arguments of the wrong type and a RangeError for sizes that do not
- * add up; they never read or write outside the arrays they are given.
+ * add up (also when a length changes while hashing, as it can when out shares memory with
+ * lengths); they never read or write outside the arrays they are given.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
@@ -74,11 +75,18 @@ static napi_value leaf_hashes(napi_env env, napi_callback_info info) {
   SHA256_CTX ctx;
   size_t off = 0;
   for (size_t i = 0; i < count; i++) {
+    /* Read once and checked again: out may share memory with lengths (writing a hash would then
+     * change a length already checked), or lengths may be shared with another thread. */
+    size_t n = lengths[i];
+    if (n > blob_len - off) {
+      napi_throw_range_error(env, NULL, "leafHashes: the lengths changed while hashing");
+      return NULL;
+    }
     SHA256_Init(&ctx);
     SHA256_Update(&ctx, &leaf_prefix, 1);
-    SHA256_Update(&ctx, blob + off, lengths[i]);
+    SHA256_Update(&ctx, blob + off, n);
     SHA256_Final(out + HASH_LEN * i, &ctx);
-    off += lengths[i];
+    off += n;
   }
   return NULL;
 }
@@ -104,7 +112,8 @@ static napi_value node_hashes(napi_env env, napi_callback_info info) {
   }
   const unsigned char *src = (const unsigned char *)src_raw;
   unsigned char *out = (unsigned char *)out_raw;
-  /* The input is copied first, so out may overlap src. */
+  /* Each pair is copied before its hash is written, so out may be src itself (hashing a level in
+   * place); any other overlap gives wrong hashes, never an access outside the arrays. */
   unsigned char input[1 + 2 * HASH_LEN];
   input[0] = 0x01;
   for (size_t k = 0; k < out_len / HASH_LEN; k++) {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   encodeEntry,
   encodeEntryInputText,
@@ -142,7 +142,7 @@ describe('encodeEntry (fast path)', () => {
     expect(valid).toBeGreaterThan(100);
   });
 
-  it('encodes an input without v or time exactly as the entry { v: 1, time, ...input }', () => {
+  it('encodes an input without v or time exactly as the entry { v: 1, ...input, time: time ?? now }', () => {
     const said = (f: () => string): string => {
       try {
         return f();
@@ -155,15 +155,17 @@ describe('encodeEntry (fast path)', () => {
       fc.property(
         entryArb,
         fc.boolean(),
-        fc.boolean(),
+        fc.constantFrom('drop', 'undefined', 'null', 'keep'),
         fc.constantFrom('2026-11-30T07:00:00.000Z', '2026-11-30T07:00:00Z'),
-        (e, dropV, dropTime, defaultTime) => {
+        (e, dropV, timeHow, defaultTime) => {
           const input: Record<string, unknown> = { ...e };
           if (dropV) delete input.v;
-          if (dropTime) delete input.time;
+          if (timeHow === 'drop') delete input.time;
+          if (timeHow === 'undefined') input.time = undefined;
+          if (timeHow === 'null') input.time = null;
           const got = said(() => encodeEntryInputText(input, defaultTime));
           const want = said(() =>
-            encodeEntryText({ v: 1, time: defaultTime, ...input } as unknown as LedgerEntry),
+            encodeEntryText({ v: 1, ...input, time: input.time ?? defaultTime } as unknown as LedgerEntry),
           );
           expect(got).toBe(want);
           if (!got.startsWith('throws')) valid++;
@@ -172,5 +174,27 @@ describe('encodeEntry (fast path)', () => {
       { numRuns: 3000 },
     );
     expect(valid).toBeGreaterThan(100);
+  });
+
+  it('checks the very first time it sees, even an empty one', async () => {
+    // A fresh copy of the module: nothing has been encoded in it yet.
+    vi.resetModules();
+    const fresh = await import('../src/entry/encode-entry-fast.js');
+    const entry = {
+      v: 1,
+      type: 'system',
+      time: '',
+      principal: { id: 'custos', org: 'custodian', orgKind: 'system' },
+      action: 'start',
+      resource: {},
+      decision: 'none',
+      reasons: [],
+    } as unknown as LedgerEntry;
+    expect(() => fresh.encodeEntryText(entry)).toThrow('time must be RFC 3339');
+    vi.resetModules();
+    const again = await import('../src/entry/encode-entry-fast.js');
+    expect(() => again.encodeEntryInputText({ ...entry, time: '' }, '2026-11-30T07:00:00.000Z')).toThrow(
+      'time must be RFC 3339',
+    );
   });
 });

@@ -58,6 +58,18 @@ describe('EntryQueue', () => {
     expect(Buffer.from(early.blob).toString()).toBe('first');
   });
 
+  it('starts a new chunk when the next text might not fit whole, however few characters it has', () => {
+    const q = new EntryQueue();
+    // Fill a 1 MiB chunk to within 3 bytes, then push two characters of 2 and 3 bytes.
+    const filler = 'f'.repeat((1 << 20) - 3);
+    const a = q.push(filler, 1 << 21) as number;
+    const b = q.push('é€', 10) as number;
+    expect(b).toBe(5);
+    const taken = q.take([a, b]);
+    expect(Buffer.from(entryViews(taken)[1] as Uint8Array).toString()).toBe('é€');
+    expect(taken.blob.length).toBe(a + b);
+  });
+
   it('refuses to take more than was pushed', () => {
     const q = new EntryQueue();
     q.push('ab', 10);

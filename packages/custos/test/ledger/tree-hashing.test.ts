@@ -117,6 +117,13 @@ describe('native tree hashing (native/merkle.c)', () => {
         ['a plain array', () => addon.nodeHashes([1, 2, 3], new Uint8Array(32))],
       ];
       for (const [what, call] of bad) expect(call, what).toThrow();
+      // out sharing memory with lengths: the first hash overwrites the lengths already checked.
+      const shared = new ArrayBuffer(64);
+      const lengths = new Uint32Array(shared, 0, 2);
+      lengths.set([16, 0]);
+      expect(() => addon.leafHashes(new Uint8Array(16), lengths, new Uint8Array(shared, 0, 64))).toThrow(
+        RangeError,
+      );
       // An empty run is fine and writes nothing.
       expect(() => addon.leafHashes(new Uint8Array(0), new Uint32Array(0), new Uint8Array(0))).not.toThrow();
       expect(() => addon.nodeHashes(new Uint8Array(0), new Uint8Array(0))).not.toThrow();

@@ -61,11 +61,12 @@ function keysIn(o: Obj, allowed: ReadonlySet<string>, where: string): void {
 }
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-let lastGoodTime = '';
-let lastGoodTimeJson = '""';
+// No input equals the starting value: the first time is always checked.
+let lastGoodTime: string | undefined;
+let lastGoodTimeJson = '';
 
 function time(v: unknown): string {
-  if (v !== lastGoodTime) {
+  if (v !== lastGoodTime || lastGoodTime === undefined) {
     if (typeof v !== 'string' || !TIME_RE.test(v)) invalid('time must be RFC 3339 UTC with milliseconds');
     const ms = Date.parse(v);
     if (Number.isNaN(ms) || new Date(ms).toISOString() !== v) invalid('time is not a valid date');
@@ -182,15 +183,17 @@ export function encodeEntryText(value: LedgerEntry): string {
 
 /**
  * {@link encodeEntryText} of an entry as a server's callers give it: `v` may be left out (it is
- * 1), and so may `time` (then `defaultTime` is used). Exactly the text `encodeEntryText` gives for
- * `{ v: 1, time: defaultTime, ...input }`, without building that object.
+ * 1), and so may `time` (undefined or null: then `defaultTime` is used). Exactly the text
+ * `encodeEntryText` gives for `{ v: 1, ...input, time: input.time ?? defaultTime }`, without
+ * building that object.
  */
 export function encodeEntryInputText(input: object, defaultTime: string): string {
   const e = input as unknown;
   if (!isPlainObject(e)) invalid('entry must be an object');
   keysIn(e, TOP_KEYS, 'entry');
   if (e.v !== undefined && e.v !== 1) invalid('v must be 1');
-  return members(e, e.time === undefined ? defaultTime : e.time);
+  // Left out, undefined or null: the default (as `time ??= now` did).
+  return members(e, e.time === undefined || e.time === null ? defaultTime : e.time);
 }
 
 /** The canonical text of an entry object whose keys and `v` were checked, with its time. */

@@ -33,7 +33,9 @@ export class EntryQueue {
    * is longer than `maxBytes`, leaves the queue as it was and returns undefined.
    */
   push(text: string, maxBytes: number): number | undefined {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit: with that much room, the text fits whole.
+    // UTF-8 takes at least one byte per UTF-16 code unit: refuse before allocating anything.
+    if (text.length > maxBytes) return undefined;
+    // And at most 3: with that much room, the text fits whole (Buffer.write would cut it short).
     const worst = text.length * 3;
     let last = this.chunks[this.chunks.length - 1];
     if (last === undefined || last.buf.length - last.end < worst) {

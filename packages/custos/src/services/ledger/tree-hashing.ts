@@ -70,23 +70,6 @@ export function entryViews(e: EncodedEntries): Uint8Array[] {
   return out;
 }
 
-/**
- * The UTF-8 of `texts` back to back, with each one's length in bytes: one encoder call for a whole
- * batch instead of one buffer per entry.
- */
-export function encodeTexts(texts: readonly string[]): EncodedEntries {
-  const joined = texts.join('');
-  const blob = Buffer.from(joined, 'utf8');
-  const lengths = new Uint32Array(texts.length);
-  if (blob.length === joined.length) {
-    // All ASCII: one byte per character.
-    for (let i = 0; i < texts.length; i++) lengths[i] = (texts[i] as string).length;
-  } else {
-    for (let i = 0; i < texts.length; i++) lengths[i] = Buffer.byteLength(texts[i] as string, 'utf8');
-  }
-  return { blob, lengths };
-}
-
 /** The native addon's functions (`native/merkle.c`). */
 interface NativeMerkle {
   leafHashes(blob: Uint8Array, lengths: Uint32Array, out: Uint8Array): void;
