@@ -58,21 +58,23 @@ export class WorkerSqliteLedgerStore implements LedgerStore {
     this.worker.on('exit', () => fail('exited'));
   }
 
-  private call(body: CallBody): Promise<void> {
+  private call(body: CallBody, transfer: ArrayBuffer[] = []): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // A worker with calls in flight keeps the process alive; an idle one does not.
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ ...body, id } as WorkerCall);
+      this.worker.postMessage({ ...body, id } as WorkerCall, transfer);
     }).finally(() => {
       if (this.pending.size === 0) this.worker.unref();
     });
   }
 
   async appendBatch(batch: LedgerBatch): Promise<void> {
-    return this.call({ op: 'append', batch: packBatch(batch) });
+    const packed = packBatch(batch);
+    // The packed entries are a fresh buffer of their own: hand it over instead of copying it again.
+    return this.call({ op: 'append', batch: packed }, [packed.blob.buffer as ArrayBuffer]);
   }
 
   async saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
