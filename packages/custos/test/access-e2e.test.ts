@@ -188,5 +188,19 @@ describe('access request → approval → grant → expiry, over HTTP with real 
     });
     expect(missing.statusCode).toBe(404);
     expect((missing.json() as { code: string }).code).toBe('REQUEST_NOT_FOUND');
+    // Someone who could decide no request learns nothing about which ids exist: an unknown id
+    // gets the same answer as a real one would.
+    for (const verb of ['approve', 'deny']) {
+      const outsider = await w.app.inject({
+        method: 'POST',
+        url: `/v1/access/requests/req_nope/${verb}`,
+        headers: as(w, 'operator-app'),
+        payload: {},
+      });
+      expect([outsider.statusCode, (outsider.json() as { code: string }).code], verb).toEqual([
+        403,
+        'NOT_AN_APPROVER',
+      ]);
+    }
   });
 });

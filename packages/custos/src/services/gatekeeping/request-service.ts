@@ -88,12 +88,20 @@ export class RequestService {
   /**
    * A request to decide on. Unlike `get`, it does not hide requests the caller may not see: ids
    * are 128-bit random, and an outsider's attempt should say NOT_AN_APPROVER, not "not found".
+   * For the same reason an unknown id is NOT_AN_APPROVER too for someone who could decide no
+   * request at all, so that the answer does not tell an outsider whether an id exists; approvers
+   * and supervisors, who may list requests anyway, get REQUEST_NOT_FOUND.
    */
   private async find(principal: Principal, id: string): Promise<StoredRequest> {
     refuseParent(principal);
     const r = await this.ctx.store.getRequest(id);
-    if (!r) throw new CustosError('REQUEST_NOT_FOUND', 'no such request');
-    return r;
+    if (r) return r;
+    if (this.ctx.governance.requestVoteKind(principal, { custodian: 1, operator: 1 }) === undefined)
+      throw new CustosError(
+        'NOT_AN_APPROVER',
+        'only approvers of the custodian (or supervisors, when required) decide requests',
+      );
+    throw new CustosError('REQUEST_NOT_FOUND', 'no such request');
   }
 
   private visible(p: Principal, r: StoredRequest): boolean {
