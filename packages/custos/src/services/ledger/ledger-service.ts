@@ -80,6 +80,17 @@ export interface LedgerHealth {
   readonly commits: GroupCommitStats;
 }
 
+function entryTooLong(): CustosError {
+  return new CustosError('VALIDATION_FAILED', 'ledger entry is longer than 65535 bytes');
+}
+
+/** An entry's canonical text as UTF-8; VALIDATION_FAILED past MAX_ENTRY_SIZE bytes. */
+function utf8Entry(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > MAX_ENTRY_SIZE) throw entryTooLong();
+  return bytes;
+}
+
 function unavailable(cause: unknown): CustosError {
   if (isCustosError(cause, 'LEDGER_UNAVAILABLE')) return cause;
   return new CustosError('LEDGER_UNAVAILABLE', 'the ledger cannot record', { cause });
@@ -192,10 +203,7 @@ export class LedgerService {
 
   /** Encodes an entry (RFC 8785 JCS, schema v1); throws VALIDATION_FAILED when it breaks the schema. */
   encode(input: LedgerEntryInput): Uint8Array {
-    const bytes = Buffer.from(this.encodeText(input), 'utf8');
-    if (bytes.length > MAX_ENTRY_SIZE)
-      throw new CustosError('VALIDATION_FAILED', 'ledger entry is longer than 65535 bytes');
-    return bytes;
+    return utf8Entry(this.encodeText(input));
   }
 
   /** The canonical JSON text of an entry; throws VALIDATION_FAILED. The caller checks its length in bytes. */
@@ -218,18 +226,18 @@ export class LedgerService {
     }
     if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
     if (this.shared) {
-      const bytes = Buffer.from(text, 'utf8');
-      if (bytes.length > MAX_ENTRY_SIZE)
-        return Promise.reject(
-          new CustosError('VALIDATION_FAILED', 'ledger entry is longer than 65535 bytes'),
-        );
+      let bytes: Uint8Array;
+      try {
+        bytes = utf8Entry(text);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return this.shared.append(bytes).then((index) => ({ index }));
     }
     // The bytes wait in the queue; the group commit carries only their length, and each batch
     // takes its entries' bytes off the queue in the same order (commitBatch).
     const length = this.queued.push(text, MAX_ENTRY_SIZE);
-    if (length === undefined)
-      return Promise.reject(new CustosError('VALIDATION_FAILED', 'ledger entry is longer than 65535 bytes'));
+    if (length === undefined) return Promise.reject(entryTooLong());
     return this.commits.submit(length);
   }
 
