@@ -137,6 +137,34 @@ describe('ledger entry schema v1', () => {
     expect(accepts(enc(mutated))).toBe(false);
   });
 
+  // The fast check reads short plain integers without Number(); both paths must agree on the
+  // tokens around that shortcut: digit counts 15/16/17, zeros, signs, fractions and exponents.
+  it.each([
+    ['0', true],
+    ['7', true],
+    ['123456789012345', true],
+    ['999999999999999', true],
+    ['9007199254740991', true],
+    ['9007199254740992', false],
+    ['1234567890123456', true],
+    ['12345678901234567', false],
+    ['00', false],
+    ['01', false],
+    ['000000000000001', false],
+    ['-0', false],
+    ['-1', false],
+    ['+1', false],
+    ['1.0', false],
+    ['1.5', false],
+    ['1e3', false],
+    ['1E3', false],
+    ['', false],
+  ])('count token %s is accepted only if canonical and a safe non-negative integer: %s', (token, ok) => {
+    const canonical = canonicalize(sampleEntry(1));
+    expect(canonical).toContain('"count":1,');
+    expect(accepts(enc(canonical.replace('"count":1,', `"count":${token},`)))).toBe(ok);
+  });
+
   it('rejects invalid UTF-8, overlong encodings, surrogates and oversized entries', () => {
     const base = enc(canonicalize(sampleEntry(1)));
     const at = new TextDecoder().decode(base).indexOf('records.read');

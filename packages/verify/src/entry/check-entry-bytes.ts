@@ -127,6 +127,19 @@ function time(): void {
   if (day < 1 || day > dim) invalid('time is not a valid date');
 }
 
+// 1 for the base64url alphabet [A-Za-z0-9_-].
+const BASE64URL = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  BASE64URL[c] =
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x5f ||
+    c === 0x2d
+      ? 1
+      : 0;
+}
+
 function subjectRef(): void {
   sc.string();
   const s = sc.strStart;
@@ -144,15 +157,7 @@ function subjectRef(): void {
     invalid('resource.subjectRef must be a keyed pseudonym');
   }
   for (let i = s + 4; i < sc.strEnd; i++) {
-    const c = b[i] as number;
-    // [A-Za-z0-9_-]
-    const ok =
-      (c >= 0x41 && c <= 0x5a) ||
-      (c >= 0x61 && c <= 0x7a) ||
-      (c >= 0x30 && c <= 0x39) ||
-      c === 0x5f ||
-      c === 0x2d;
-    if (!ok) invalid('resource.subjectRef must be a keyed pseudonym');
+    if (BASE64URL[b[i] as number] !== 1) invalid('resource.subjectRef must be a keyed pseudonym');
   }
 }
 
@@ -165,6 +170,18 @@ function canonicalNumber(): number {
 }
 
 function count(): void {
+  // Fast path: a canonical non-negative integer of at most 15 digits (no leading zero, no sign,
+  // fraction or exponent) is its own ECMAScript serialisation and a safe integer.
+  const b = sc.bytes;
+  const start = sc.pos;
+  let p = start;
+  while (p - start < 16 && (b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
+  const c = b[p];
+  const ended = c === 0x2c || c === 0x7d;
+  if (ended && p > start && p - start <= 15 && (b[start] !== 0x30 || p - start === 1)) {
+    sc.pos = p;
+    return;
+  }
   const x = canonicalNumber();
   if (!Number.isSafeInteger(x) || x < 0) invalid('resource.count must be a non-negative safe integer');
 }
