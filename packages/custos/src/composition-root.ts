@@ -17,6 +17,7 @@ import { Authenticator } from './services/auth/authenticator.js';
 import { loadEmbeddedSigningKey, type SigningKeyPair } from './services/auth/embedded-signing-key.js';
 import { EgressService } from './services/egress/egress-service.js';
 import { loadActivePolicies } from './services/gatekeeping/active-policies.js';
+import type { AlertDispatcher } from './services/gatekeeping/alert-dispatcher.js';
 import { GatekeepingService } from './services/gatekeeping/gatekeeping-service.js';
 import { loadLedgerKeys, loadOrCreate } from './services/ledger/ledger-keys.js';
 import { LedgerService } from './services/ledger/ledger-service.js';
@@ -101,6 +102,8 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const ledgerKeys = loadLedgerKeys(config.keys.dir);
   // SQLite file, or PostgreSQL shared by several processes through a queue and one sequencer.
   const opened = await openLedgerAdapters(config);
+  // The sequencer starts before the alert dispatcher exists; it reports refused queue rows through it.
+  const late: { alerts?: AlertDispatcher } = {};
   const shared =
     opened.queue === undefined
       ? undefined
@@ -108,6 +111,12 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
           ...config.ledger,
           ...config.ledger.sequencer,
           sequence: options.ledgerSequencer ?? true,
+          onRejected: (rejected) =>
+            late.alerts?.emit('ledger.rejected', {
+              count: rejected.length,
+              queueIds: rejected.map((r) => String(r.id)),
+              reasons: rejected.map((r) => r.reason),
+            }),
         });
   const ledger = await LedgerService.open(opened.store, ledgerKeys, {
     ...config.ledger,
@@ -132,6 +141,7 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     sinks,
     onAlertFailure: options.onAlertFailure,
   });
+  late.alerts = gatekeeping.alerts;
   const access = new AccessService({
     config,
     authorizer,

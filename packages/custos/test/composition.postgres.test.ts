@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createCustos } from '../src/composition-root.js';
+import type { AlertEvent, AlertSink } from '../src/ports/alert-sink.js';
 import { configFrom, demoConfigObject, TestClock, tempDir } from './helpers.js';
+import { writePgWorld } from './multi-instance-helpers.js';
 import { freshSchema, testPool, withPostgres } from './pg-helpers.js';
 
 withPostgres('composition on PostgreSQL', (url) => {
@@ -69,6 +71,50 @@ withPostgres('composition on PostgreSQL', (url) => {
       } finally {
         await custos.close();
         await admin.dropAndEnd(...schemas);
+        t.cleanup();
+      }
+    });
+
+    it('raises ledger.rejected when the sequencer refuses a queue row that is not a ledger entry', async () => {
+      const t = tempDir();
+      const world = writePgWorld(t.dir, freshSchema('rj'), 'CUSTOS_PG_URL');
+      const admin = testPool(url);
+      const events: AlertEvent[] = [];
+      const sink: AlertSink = {
+        id: 'recorder',
+        accepts: () => true,
+        send: async (event) => {
+          events.push(event);
+        },
+      };
+      const custos = await createCustos(world.config, { clock: new TestClock(), alertSinks: [sink] });
+      try {
+        await admin.pool.query(
+          `INSERT INTO "${world.ledgerSchema}".ledger_queue (ord, entry) VALUES (1, $1)`,
+          [Buffer.from('{"not":"an entry"}')],
+        );
+        const deadline = Date.now() + 10_000;
+        while (!events.some((e) => e.type === 'ledger.rejected') && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const alert = events.find((e) => e.type === 'ledger.rejected');
+        expect(alert?.data).toMatchObject({ count: 1, queueIds: [expect.any(String)] });
+        expect(alert?.data.reasons).toEqual([expect.stringMatching(/./)]);
+        // The row's content is not in the alert.
+        expect(JSON.stringify(alert)).not.toContain('an entry');
+        // Appends still go through.
+        const { index } = await custos.ledger.append({
+          type: 'system',
+          principal: { id: 'custos', org: 'custodian', orgKind: 'system' },
+          action: 'test',
+          resource: {},
+          decision: 'none',
+          reasons: [],
+        });
+        expect((await custos.ledger.checkpoint()).size).toBe(index + 1);
+      } finally {
+        await custos.close();
+        await admin.dropAndEnd(...world.schemas);
         t.cleanup();
       }
     });

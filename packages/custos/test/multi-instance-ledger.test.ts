@@ -4,13 +4,14 @@
  * multi-process acceptance test is multi-instance-serve.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { fromBase64, verifyConsistency } from '@custos/verify';
+import { checkEntryBytes, fromBase64, verifyConsistency } from '@custos/verify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgSessionFactory } from '../src/adapters/postgres/pg-ledger-session.js';
 import { PostgresLedgerQueue } from '../src/adapters/postgres/postgres-ledger-queue.js';
 import { PostgresLedgerStore } from '../src/adapters/postgres/postgres-ledger-store.js';
 import { systemClock } from '../src/ports/clock.js';
+import type { RejectedEntry } from '../src/ports/ledger-queue.js';
 import { loadLedgerKeys } from '../src/services/ledger/ledger-keys.js';
 import { LedgerService } from '../src/services/ledger/ledger-service.js';
 import {
@@ -54,6 +55,7 @@ async function openInstance(
   schema: string,
   keysDir: string,
   sequence = true,
+  onRejected?: (rejected: readonly RejectedEntry[]) => void,
 ): Promise<Instance> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {});
@@ -64,7 +66,7 @@ async function openInstance(
     sql: store.sql,
     sessions: pgSessionFactory({ connectionString: url, ...SESSION_OPTIONS }),
   });
-  const shared = createSharedLedger(queue, { ...SETTINGS, sequence });
+  const shared = createSharedLedger(queue, { ...SETTINGS, sequence, onRejected });
   const ledger = await LedgerService.open(store, loadLedgerKeys(keysDir), {
     ...SETTINGS,
     clock: systemClock,
@@ -83,6 +85,21 @@ function entry(ledger: LedgerService, who: number, n: number) {
     reasons: ['permit'],
     details: { who, n },
   };
+}
+
+/** A well-formed ledger entry whose canonical form is longer than `bytes`. */
+function canonicalLong(bytes: number): string {
+  return JSON.stringify({
+    action: 'read',
+    decision: 'allow',
+    details: { pad: 'x'.repeat(bytes) },
+    principal: { id: 'p', org: 'operator', orgKind: 'operator' },
+    reasons: ['permit'],
+    resource: {},
+    time: '2026-01-01T00:00:00.000Z',
+    type: 'access',
+    v: 1,
+  });
 }
 
 withPostgres('multi-instance ledger (in one process)', (url) => {
@@ -204,6 +221,66 @@ withPostgres('multi-instance ledger (in one process)', (url) => {
       const stats = instances.map((i) => i.shared.stats());
       expect(stats.reduce((a, s) => a + (s?.terms ?? 0), 0)).toBeGreaterThanOrEqual(4);
     }, 60_000);
+  });
+
+  describe('queue rows that are not ledger entries', () => {
+    it('moves them to ledger_rejected with a reason, and sequences everything else without stalling', async () => {
+      const t = tempDir('custos-poison-ledger-');
+      const schema = freshSchema('mp');
+      const admin = testPool(url);
+      const told: RejectedEntry[] = [];
+      const inst = await openInstance(url, schema, t.dir, true, (r) => told.push(...r));
+      // Its appends go through the queue, behind the bad rows: they complete only if those do not stall it.
+      const queued = await openInstance(url, schema, t.dir, false);
+      try {
+        // Written straight into the queue, as a faulty or hostile process with database access
+        // could: longer than an entry bundle can hold, not canonical JSON, and not schema v1.
+        const poison = [
+          Buffer.from(canonicalLong(70_000)),
+          Buffer.from('{"e":1}'),
+          Buffer.from('{ "v": 1 }'),
+        ];
+        const { rows } = await admin.pool.query<{ id: string }>(
+          `INSERT INTO "${schema}".ledger_queue (ord, entry) SELECT o, e FROM unnest($1::bytea[])
+           WITH ORDINALITY AS t(e, o) RETURNING id`,
+          [poison],
+        );
+        const poisonIds = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+        const acked: number[] = [];
+        await Promise.all(
+          Array.from({ length: 40 }, async (_, n) => {
+            acked.push((await queued.ledger.append(entry(queued.ledger, 9, n))).index);
+          }),
+        );
+        expect(acked).toHaveLength(40);
+        const cp = await inst.ledger.checkpoint();
+        const { pool } = testPool(url);
+        const store = await PostgresLedgerStore.open({ pool, schema, release: () => pool.end() });
+        const entries = await store.readEntries(0, cp.size);
+        await store.close();
+        // Only ledger entries entered the tree.
+        for (const e of entries) checkEntryBytes(e);
+        expect(entries.length).toBe(cp.size);
+        const kept = await admin.pool.query<{ id: string; reason: string; n: number }>(
+          `SELECT id, reason, length(entry)::int AS n FROM "${schema}".ledger_rejected ORDER BY id`,
+        );
+        expect(kept.rows.map((r) => Number(r.id))).toEqual(poisonIds);
+        expect(kept.rows.map((r) => r.n)).toEqual(poison.map((p) => p.length));
+        expect(kept.rows[0]?.reason).toMatch(/65535/);
+        for (const r of kept.rows) expect(r.reason.length).toBeGreaterThan(0);
+        const left = await admin.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${schema}".ledger_queue`,
+        );
+        expect(left.rows[0]?.n).toBe(0);
+        expect(told.map((r) => r.id).sort((a, b) => a - b)).toEqual(poisonIds);
+        expect(inst.shared.stats()?.rejected).toBe(3);
+      } finally {
+        await queued.ledger.close();
+        await inst.ledger.close();
+        await admin.dropAndEnd(schema);
+        t.cleanup();
+      }
+    }, 30_000);
   });
 
   describe('queue and sequencer session', () => {

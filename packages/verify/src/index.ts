@@ -44,6 +44,7 @@ export { SHA256_IMPLEMENTATION, sha256, sha256Into } from './crypto/sha256.js';
 export { sha256Pure } from './crypto/sha256-pure.js';
 export { fromBase64, toBase64 } from './encoding/base64.js';
 export { concatBytes, equalBytes, toHex, utf8DecodeStrict, utf8Encode } from './encoding/bytes.js';
+export { checkEntryBytes } from './entry/check-entry-bytes.js';
 export {
   encodeEntry,
   encodeEntryInputText,

@@ -32,6 +32,7 @@ export const ALERT_EVENTS = [
   'egress.dlp',
   'egress.stopped',
   'egress.unrecorded',
+  'ledger.rejected',
 ] as const;
 /** An alert event type. */
 export type AlertEventType = (typeof ALERT_EVENTS)[number];

@@ -14,6 +14,13 @@ export interface SequencedEntry {
   readonly index: number;
 }
 
+/** A queue entry the sequencer refused to place: not a ledger entry (too long, not canonical, not schema v1). */
+export interface RejectedEntry {
+  readonly id: number;
+  /** Why, in the words of the entry check (never the entry's content). */
+  readonly reason: string;
+}
+
 /**
  * The shared queue of a ledger that several gateway processes append to (PostgreSQL). Any process
  * writes entries durably to the queue; one sequencer at a time, holding an exclusive session,
@@ -51,6 +58,12 @@ export interface SequencerSession {
    * if a listed entry already has an index.
    */
   commit(batch: LedgerBatch, sequenced: readonly SequencedEntry[]): Promise<void>;
+  /**
+   * Moves queue entries that are not ledger entries out of the queue, in one transaction, into a
+   * table of rejected entries kept for investigation (bytes, reason, times). They never get an
+   * index; their writers' appends time out and fail closed. Ids no longer queued are skipped.
+   */
+  reject(rejected: readonly RejectedEntry[]): Promise<void>;
   /** Forgets the indexes of queue entries sequenced more than `ageMs` ago; resolves with how many. */
   prune(ageMs: number): Promise<number>;
   /** Ends the session (and with it the lock). */

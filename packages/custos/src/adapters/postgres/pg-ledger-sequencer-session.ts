@@ -1,5 +1,10 @@
 import { CustosError } from '../../domain/errors.js';
-import type { QueuedEntry, SequencedEntry, SequencerSession } from '../../ports/ledger-queue.js';
+import type {
+  QueuedEntry,
+  RejectedEntry,
+  SequencedEntry,
+  SequencerSession,
+} from '../../ports/ledger-queue.js';
 import type { LedgerBatch, LedgerTreeState } from '../../ports/ledger-store.js';
 import type { PgSessionClient } from './pg-ledger-session.js';
 import type { LedgerSql } from './pg-ledger-sql.js';
@@ -32,6 +37,10 @@ export function queueSql(schema: string, tables: string) {
       SELECT ins.id, ins.ord FROM ins, (SELECT pg_notify($2, '')) AS n`),
     lookup: namedStatement(`SELECT id, seq_index FROM ${done} WHERE id = ANY($1::bigint[])`),
     pending: namedStatement(`SELECT id, entry FROM ${q} ORDER BY id LIMIT $1`),
+    reject: namedStatement(`WITH m AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS u(id, reason)),
+        gone AS (DELETE FROM ${q} q USING m WHERE q.id = m.id RETURNING q.id, q.entry, q.enqueued_at)
+      INSERT INTO ${tables}.ledger_rejected (id, entry, reason, enqueued_at)
+        SELECT gone.id, gone.entry, m.reason, gone.enqueued_at FROM gone JOIN m ON m.id = gone.id`),
     prune: namedStatement(
       `DELETE FROM ${done} WHERE sequenced_at < now() - make_interval(secs => $1::double precision / 1000)`,
     ),
@@ -143,6 +152,12 @@ export class PgSequencerSession implements SequencerSession {
         indexes: sequenced.map((q) => q.index),
         channel: this.channels.sequenced,
       });
+    });
+  }
+
+  reject(rejected: readonly RejectedEntry[]): Promise<void> {
+    return this.run('reject queue entries', async () => {
+      await this.client.query(this.qsql.reject, [rejected.map((r) => r.id), rejected.map((r) => r.reason)]);
     });
   }
 

@@ -12,7 +12,8 @@ import type { PgQueryable } from './pg-types.js';
  * (created empty, so a writer can lock it); the no-fork checkpoint history. Plus the queue of the
  * multi-instance mode (docs/deployment.md): entries written by any instance, each mapped to exactly
  * one tree index by the sequencer in the transaction that appends it: the queue row is deleted and a
- * narrow `ledger_sequenced (id, seq_index unique)` row takes its place, which waiters look up.
+ * narrow `ledger_sequenced (id, seq_index unique)` row takes its place, which waiters look up. A
+ * queue row that is not a ledger entry moves to `ledger_rejected` instead (migration 2).
  */
 export const LEDGER_MIGRATIONS: readonly PgMigration[] = [
   (s) => `CREATE TABLE ${s}.ledger_entries (
@@ -48,6 +49,14 @@ export const LEDGER_MIGRATIONS: readonly PgMigration[] = [
      id bigint PRIMARY KEY,
      seq_index bigint NOT NULL UNIQUE,
      sequenced_at timestamptz NOT NULL DEFAULT now()
+   );`,
+  // Queue rows the sequencer refused (not a ledger entry): kept, out of the queue, for investigation.
+  (s) => `CREATE TABLE ${s}.ledger_rejected (
+     id bigint PRIMARY KEY,
+     entry bytea NOT NULL,
+     reason text NOT NULL,
+     enqueued_at timestamptz NOT NULL,
+     rejected_at timestamptz NOT NULL DEFAULT now()
    );`,
 ];
 

@@ -1,5 +1,12 @@
+import { checkEntryBytes } from '@custos/verify';
 import { CustosError } from '../../domain/errors.js';
-import type { LedgerQueue, SequencedEntry, SequencerSession } from '../../ports/ledger-queue.js';
+import type {
+  LedgerQueue,
+  QueuedEntry,
+  RejectedEntry,
+  SequencedEntry,
+  SequencerSession,
+} from '../../ports/ledger-queue.js';
 import type { LedgerTreeState } from '../../ports/ledger-store.js';
 import { buildTreeBatch } from './tree-batch.js';
 import { packEntries } from './tree-hashing.js';
@@ -16,6 +23,8 @@ export interface SequencerOptions {
   readonly pollMs: number;
   /** Queue rows sequenced longer ago than this are deleted. */
   readonly retainMs: number;
+  /** Told about queue rows refused as not ledger entries, after they left the queue. */
+  readonly onRejected?: (rejected: readonly RejectedEntry[]) => void;
 }
 
 interface LocalEntry {
@@ -30,6 +39,8 @@ export interface SequencerStats {
   readonly batches: number;
   readonly queued: number;
   readonly local: number;
+  /** Queue rows refused: not ledger entries. */
+  readonly rejected: number;
 }
 
 const PRUNE_EVERY_MS = 60_000;
@@ -55,7 +66,7 @@ export class LedgerSequencer {
   private lost = false;
   private closed = false;
   private loop: Promise<void> | undefined;
-  private counts = { terms: 0, batches: 0, queued: 0, local: 0 };
+  private counts = { terms: 0, batches: 0, queued: 0, local: 0, rejected: 0 };
 
   constructor(
     queue: LedgerQueue,
@@ -214,11 +225,12 @@ export class LedgerSequencer {
     const max = this.options.maxBatch;
     // Local entries take at most half a batch while the queue has work: neither side starves.
     const localShare = Math.min(this.local.length, this.dirty ? Math.ceil(max / 2) : max);
-    let queued: { id: number; entry: Uint8Array }[] = [];
+    let queued: QueuedEntry[] = [];
     if (this.dirty) {
       this.dirty = false;
       queued = await session.pending(max - localShare);
       if (queued.length === max - localShare) this.dirty = true;
+      queued = await this.refuseInvalid(session, queued);
     }
     // A session already gone takes no batch: its local entries go to the queue (handOver).
     if (this.lost) return tree;
@@ -244,6 +256,33 @@ export class LedgerSequencer {
     });
     if (sequenced.length > 0) this.onCommitted(sequenced);
     return built.tree;
+  }
+
+  /**
+   * Any process with write access to the queue can put bytes in it; only ledger entries (canonical
+   * schema v1 JSON of at most 65535 bytes, as every process encodes them) may enter the tree. One
+   * that is not would fail every batch it is in (and stall the ledger) or put an entry in the log
+   * that no verifier accepts, so it leaves the queue for the rejected table, and the rest goes on.
+   */
+  private async refuseInvalid(session: SequencerSession, queued: QueuedEntry[]): Promise<QueuedEntry[]> {
+    const rejected: RejectedEntry[] = [];
+    for (const q of queued) {
+      try {
+        checkEntryBytes(q.entry);
+      } catch (err) {
+        rejected.push({ id: q.id, reason: err instanceof Error ? err.message : 'not a ledger entry' });
+      }
+    }
+    if (rejected.length === 0) return queued;
+    await session.reject(rejected);
+    this.counts.rejected += rejected.length;
+    try {
+      this.options.onRejected?.(rejected);
+    } catch {
+      // A listener's failure must not stop sequencing.
+    }
+    const refused = new Set(rejected.map((r) => r.id));
+    return queued.filter((q) => !refused.has(q.id));
   }
 
   /** Stops contending, ends the session (releasing the lock) and rejects local entries not committed. */
