@@ -6,9 +6,11 @@ import { createCustos } from '../src/composition-root.js';
 import { demoConfigYaml } from '../src/demo/demo-config.js';
 import type { CustosConfig } from '../src/domain/config.js';
 import { loadConfigFile } from '../src/domain/load-config.js';
+import type { KeyProvider } from '../src/ports/key-provider.js';
 import { readEntries } from '../src/services/gatekeeping/what-if.js';
+import { SubjectKeys } from '../src/services/subject-keys.js';
 import { runCli } from './cli-helpers.js';
-import { codeOf, tempDir } from './helpers.js';
+import { codeOf, TestClock, tempDir } from './helpers.js';
 
 function custodyPath(config: CustosConfig): string {
   if (config.custody.driver !== 'sqlite') throw new Error('the demo custody store is SQLite');
@@ -122,5 +124,48 @@ describe('KEK rotation: erasure reaches backups of the custody database', () => 
     r = await runCli('keys', 'rotate', 'XX', '--config', configPath);
     expect(r.code).toBe(1);
     expect(r.err).toContain('JURISDICTION_UNKNOWN');
+  });
+
+  it('a key wrapped under the old version before a rotation, stored after it, is refused and wrapped again', async () => {
+    const custos = await createCustos(config);
+    try {
+      // A slow writer (another process, say): it wraps dave's first key under v1, then stalls
+      // until the rotation with --destroy-old has destroyed v1.
+      let release: () => void = () => {};
+      const stalled = new Promise<void>((r) => {
+        release = r;
+      });
+      const wrappedUnder: number[] = [];
+      const provider = custos.keyProvider;
+      const slow: KeyProvider = {
+        wrap: async (kekId, dataKey, aad) => {
+          const wrapped = await provider.wrap(kekId, dataKey, aad);
+          wrappedUnder.push(wrapped.kekVersion);
+          if (wrappedUnder.length === 1) await stalled;
+          return wrapped;
+        },
+        unwrap: (kekId, wrapped, aad) => provider.unwrap(kekId, wrapped, aad),
+        versions: (kekId) => provider.versions(kekId),
+        rotate: (kekId) => provider.rotate(kekId),
+        destroy: (kekId, version) => provider.destroy(kekId, version),
+        close: async () => {},
+      };
+      const writer = new SubjectKeys(custos.subjectStore, slow, new TestClock());
+      const registering = writer.register('dave', 'US');
+      while (wrappedUnder.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const report = await custos.subjects.rotateKek('US', { destroyOld: true });
+      expect(report.destroyed).toEqual([1]);
+      release();
+      expect(await registering).toBe(true);
+      // Refused under v1, wrapped again under v2: dave's key is readable, nothing was lost.
+      expect(wrappedUnder).toEqual([1, 2]);
+      expect((await custos.subjectStore.keys('dave')).map((k) => k.kekVersion)).toEqual([2]);
+      await custos.records.put('dave', 'profiles', 'p1', { email: 'dave@example.com' });
+      expect((await custos.records.get('dave', 'profiles', 'p1')).fields).toEqual({
+        email: 'dave@example.com',
+      });
+    } finally {
+      await custos.close();
+    }
   });
 });

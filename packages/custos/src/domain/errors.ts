@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   KEY_UNAVAILABLE: 503,
   /** Destroying the newest KEK version, or one that still wraps data keys, is refused. */
   KEY_DESTROY_REFUSED: 409,
+  /** A new data key was wrapped under a KEK version a rotation retired (the writer wraps again). */
+  KEK_STALE: 409,
   STORE_UNAVAILABLE: 503,
   /** A database's schema was written by a newer Custos; this one refuses to start against it. */
   SCHEMA_TOO_NEW: 500,

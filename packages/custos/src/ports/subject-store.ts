@@ -22,9 +22,15 @@ export interface SubjectStore {
   get(id: string): Promise<SubjectRow | undefined>;
   /** Looks up many subjects at once (for scans); unknown ids are absent from the map. */
   getMany(ids: readonly string[]): Promise<Map<string, SubjectRow>>;
-  /** Creates a subject with its first key; resolves false if the subject already exists. */
+  /**
+   * Creates a subject with its first key; resolves false if the subject already exists. Refuses
+   * (`KEK_STALE`, nothing written) a key wrapped under a KEK version below the jurisdiction's floor.
+   */
   create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean>;
-  /** Creates many subjects in one transaction (existing ones are left as they are); resolves with how many were new. */
+  /**
+   * Creates many subjects in one transaction (existing ones are left as they are); resolves with
+   * how many were new. Refuses the whole call (`KEK_STALE`) if any key is below its floor.
+   */
   createMany(
     entries: readonly { readonly subject: SubjectRow; readonly key: SubjectKeyRow }[],
   ): Promise<number>;
@@ -43,5 +49,12 @@ export interface SubjectStore {
    * true when the row was updated.
    */
   rewrap(row: SubjectKeyRow, fromKekVersion: number): Promise<boolean>;
+  /**
+   * Raises the KEK floor of `jurisdiction` to `kekVersion` (it never goes down): from then on
+   * `create` and `createMany` refuse keys wrapped under an older version. Resolves once no creation
+   * that could still add such a key is in progress, so every key row that got in before is visible
+   * to `keysWrappedBefore` afterwards: what lets a rotation destroy old versions without a race.
+   */
+  raiseKekFloor(jurisdiction: string, kekVersion: number): Promise<void>;
   close(): Promise<void>;
 }

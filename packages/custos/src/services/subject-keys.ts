@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CustosError } from '../domain/errors.js';
+import { CustosError, isCustosError } from '../domain/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { KeyProvider } from '../ports/key-provider.js';
 import type { SubjectRow, SubjectStore } from '../ports/subject-store.js';
@@ -36,6 +36,20 @@ export interface KekRotationReport {
  */
 export const SUBJECT_KEY_CACHE_MS = 5_000;
 
+/** Wrap attempts when a rotation retires the KEK version a new key was wrapped under meanwhile. */
+const STALE_RETRIES = 3;
+
+/** Runs `attempt` (wrap and store) again while the store answers KEK_STALE, a few times. */
+async function retryStale<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isCustosError(err, 'KEK_STALE') || i >= STALE_RETRIES) throw err;
+    }
+  }
+}
+
 function dekAad(subject: string, jurisdiction: string, version: number): Buffer {
   return Buffer.from(JSON.stringify(['custos-dek-v1', subject, jurisdiction, version]));
 }
@@ -60,27 +74,32 @@ export class SubjectKeys {
   /** Registers a subject and creates its first data key. Resolves false when it already exists. */
   async register(id: string, jurisdiction: string): Promise<boolean> {
     const dek = randomBytes(32);
-    const wrapped = await this.keys.wrap(jurisdiction, dek, dekAad(id, jurisdiction, 1));
-    return this.store.create(
-      { id, jurisdiction, erasedAt: undefined },
-      { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
-    );
+    return retryStale(async () => {
+      const wrapped = await this.keys.wrap(jurisdiction, dek, dekAad(id, jurisdiction, 1));
+      return this.store.create(
+        { id, jurisdiction, erasedAt: undefined },
+        { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
+      );
+    });
   }
 
   /** Registers many subjects in one transaction (existing ones are skipped); resolves with how many were new. */
   async registerMany(
     subjects: readonly { readonly id: string; readonly jurisdiction: string }[],
   ): Promise<number> {
-    const entries = [];
-    for (const { id, jurisdiction } of subjects) {
-      const wrapped = await this.keys.wrap(jurisdiction, randomBytes(32), dekAad(id, jurisdiction, 1));
-      entries.push({
-        subject: { id, jurisdiction, erasedAt: undefined },
-        key: { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
-      });
-    }
-    // Not cached here: a subject that existed already keeps its own key, which `open` loads.
-    return entries.length === 0 ? 0 : this.store.createMany(entries);
+    if (subjects.length === 0) return 0;
+    return retryStale(async () => {
+      const entries = [];
+      for (const { id, jurisdiction } of subjects) {
+        const wrapped = await this.keys.wrap(jurisdiction, randomBytes(32), dekAad(id, jurisdiction, 1));
+        entries.push({
+          subject: { id, jurisdiction, erasedAt: undefined },
+          key: { subject: id, version: 1, kekVersion: wrapped.kekVersion, wrapped: wrapped.blob },
+        });
+      }
+      // Not cached here: a subject that existed already keeps its own key, which `open` loads.
+      return this.store.createMany(entries);
+    });
   }
 
   /**
@@ -162,16 +181,16 @@ export class SubjectKeys {
    */
   async rotateKek(
     jurisdiction: string,
-    options: { destroyOld?: boolean; batch?: number; settleMs?: number } = {},
+    options: { destroyOld?: boolean; batch?: number } = {},
   ): Promise<KekRotationReport> {
     const kekVersion = await this.keys.rotate(jurisdiction);
-    let rewrapped = await this.rewrapBefore(jurisdiction, kekVersion, options.batch ?? 500);
+    // From now on no data key wrapped under an older version can be added (a writer that wrapped
+    // under one just before the rotation is refused and wraps again), and every one added before
+    // is visible to the rewrap below: no key can slip in under a version about to be destroyed.
+    await this.store.raiseKekFloor(jurisdiction, kekVersion);
+    const rewrapped = await this.rewrapBefore(jurisdiction, kekVersion, options.batch ?? 500);
     const destroyed: number[] = [];
     if (options.destroyOld === true) {
-      // A writer that picked the old version just before the rotation may still be inserting:
-      // let it land, and rewrap it too, before anything is destroyed.
-      await new Promise((r) => setTimeout(r, options.settleMs ?? 1000));
-      rewrapped += await this.rewrapBefore(jurisdiction, kekVersion, options.batch ?? 500);
       if ((await this.store.keysWrappedBefore(jurisdiction, kekVersion, 1)).length > 0) {
         throw new CustosError(
           'KEY_DESTROY_REFUSED',

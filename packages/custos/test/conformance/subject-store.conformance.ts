@@ -87,6 +87,34 @@ export function subjectStoreConformance(name: string, factory: SubjectStoreFacto
       expect(await store.keys('b')).toEqual([]);
     });
 
+    it('a raised KEK floor refuses older keys in create and createMany, per jurisdiction, and never goes down', async () => {
+      const at = (subject: string, kekVersion: number) => ({ ...key(subject), kekVersion });
+      const us = (id: string) => ({ id, jurisdiction: 'US', erasedAt: undefined });
+      expect(await store.create(us('old'), at('old', 1))).toBe(true);
+      await store.raiseKekFloor('US', 3);
+      await expect(store.create(us('a'), at('a', 2))).rejects.toMatchObject({ code: 'KEK_STALE' });
+      expect(await store.get('a')).toBeUndefined();
+      expect(await store.create(us('a'), at('a', 3))).toBe(true);
+      expect(await store.create(us('b'), at('b', 4))).toBe(true);
+      // Another jurisdiction has its own floor.
+      expect(await store.create({ id: 's', jurisdiction: 'SG', erasedAt: undefined }, at('s', 1))).toBe(true);
+      // One stale key refuses the whole call: nothing of it is written.
+      await expect(
+        store.createMany([
+          { subject: us('c'), key: at('c', 3) },
+          { subject: us('d'), key: at('d', 2) },
+        ]),
+      ).rejects.toMatchObject({ code: 'KEK_STALE' });
+      expect(await store.get('c')).toBeUndefined();
+      expect(await store.get('d')).toBeUndefined();
+      expect(await store.createMany([{ subject: us('c'), key: at('c', 3) }])).toBe(1);
+      // Lowering is ignored.
+      await store.raiseKekFloor('US', 1);
+      await expect(store.create(us('e'), at('e', 2))).rejects.toMatchObject({ code: 'KEK_STALE' });
+      // Rows that got in before the floor are still listed for the rewrap.
+      expect((await store.keysWrappedBefore('US', 3, 10)).map((r) => r.subject)).toEqual(['old']);
+    });
+
     it('erasing an unknown subject reports false', async () => {
       expect(await store.erase('ghost', 1)).toBe(false);
     });

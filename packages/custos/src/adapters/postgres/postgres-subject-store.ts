@@ -1,3 +1,4 @@
+import { CustosError } from '../../domain/errors.js';
 import type { SubjectKeyRow, SubjectRow, SubjectStore } from '../../ports/subject-store.js';
 import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
@@ -18,6 +19,11 @@ const MIGRATIONS: readonly PgMigration[] = [
      kek_version integer NOT NULL,
      wrapped bytea NOT NULL,
      PRIMARY KEY (subject, version)
+   );`,
+  // The lowest KEK version new keys may be wrapped under, per jurisdiction (raised by rotations).
+  (s) => `CREATE TABLE ${s}.kek_floors (
+     jurisdiction text PRIMARY KEY,
+     min_version integer NOT NULL
    );`,
 ];
 
@@ -47,6 +53,15 @@ const toKeyRow = (r: KeyRow): SubjectKeyRow => ({
   wrapped: r.wrapped,
 });
 
+interface CreateRow {
+  created: number;
+  stale: boolean | null;
+}
+
+function kekStale(jurisdiction: string): CustosError {
+  return new CustosError('KEK_STALE', `a data key of ${jurisdiction} is wrapped under a retired KEK version`);
+}
+
 /** Errors from the custody store name it so. */
 const NAME = 'custody';
 
@@ -72,11 +87,23 @@ export class PostgresSubjectStore implements SubjectStore {
       getMany: namedStatement(
         `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = ANY($1::text[])`,
       ),
-      create: namedStatement(`WITH created AS (
-          INSERT INTO ${s}.subjects (id, jurisdiction, erased_at) VALUES ($1, $2, NULL)
-          ON CONFLICT DO NOTHING RETURNING id)
-        INSERT INTO ${s}.subject_keys (subject, version, kek_version, wrapped)
-          SELECT $3::text, $4::integer, $5::integer, $6::bytea FROM created`),
+      // Refused as a whole (stale = true, nothing written) below the jurisdiction's KEK floor. The
+      // statement locks subject_keys (ROW EXCLUSIVE) before its snapshot is taken, so a floor
+      // raised under raiseKekFloor's table lock is seen (see there).
+      create: namedStatement(`WITH floor AS (
+          SELECT coalesce((SELECT min_version FROM ${s}.kek_floors WHERE jurisdiction = $2), 0) AS v),
+        created AS (
+          INSERT INTO ${s}.subjects (id, jurisdiction, erased_at) SELECT $1, $2, NULL FROM floor
+          WHERE $5::integer >= floor.v ON CONFLICT DO NOTHING RETURNING id),
+        keyed AS (
+          INSERT INTO ${s}.subject_keys (subject, version, kek_version, wrapped)
+          SELECT $3::text, $4::integer, $5::integer, $6::bytea FROM created RETURNING 1)
+        SELECT (SELECT count(*) FROM keyed)::integer AS created, (SELECT $5::integer < v FROM floor) AS stale`),
+      // Waits for every transaction writing subject_keys (a creation in flight) to end and holds
+      // new ones off until the floor is committed; a rotation is rare, so the pause is brief.
+      lockKeys: `LOCK TABLE ${s}.subject_keys IN SHARE ROW EXCLUSIVE MODE`,
+      raiseFloor: namedStatement(`INSERT INTO ${s}.kek_floors (jurisdiction, min_version) VALUES ($1, $2)
+        ON CONFLICT (jurisdiction) DO UPDATE SET min_version = greatest(${s}.kek_floors.min_version, excluded.min_version)`),
       keys: namedStatement(
         `SELECT subject, version, kek_version, wrapped FROM ${s}.subject_keys WHERE subject = $1 ORDER BY version`,
       ),
@@ -122,10 +149,11 @@ export class PostgresSubjectStore implements SubjectStore {
   }
 
   async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
-    const result = await guardPg(NAME, () =>
-      this.pool.query(this.sql.create, PostgresSubjectStore.params(subject, key)),
+    const { rows } = await guardPg(NAME, () =>
+      this.pool.query<CreateRow>(this.sql.create, PostgresSubjectStore.params(subject, key)),
     );
-    return (result.rowCount ?? 0) > 0;
+    if (rows[0]?.stale === true) throw kekStale(subject.jurisdiction);
+    return (rows[0]?.created ?? 0) > 0;
   }
 
   async createMany(
@@ -135,10 +163,24 @@ export class PostgresSubjectStore implements SubjectStore {
       withTransaction(this.pool, async (tx) => {
         let created = 0;
         for (const e of entries) {
-          const r = await tx.query(this.sql.create, PostgresSubjectStore.params(e.subject, e.key));
-          created += r.rowCount ?? 0;
+          const { rows } = await tx.query<CreateRow>(
+            this.sql.create,
+            PostgresSubjectStore.params(e.subject, e.key),
+          );
+          // Thrown inside the transaction: it rolls back, nothing of this call is written.
+          if (rows[0]?.stale === true) throw kekStale(e.subject.jurisdiction);
+          created += rows[0]?.created ?? 0;
         }
         return created;
+      }),
+    );
+  }
+
+  async raiseKekFloor(jurisdiction: string, kekVersion: number): Promise<void> {
+    await guardPg(NAME, () =>
+      withTransaction(this.pool, async (tx) => {
+        await tx.query(this.sql.lockKeys);
+        await tx.query(this.sql.raiseFloor, [jurisdiction, kekVersion]);
       }),
     );
   }

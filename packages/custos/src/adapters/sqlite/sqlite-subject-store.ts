@@ -1,3 +1,4 @@
+import { CustosError } from '../../domain/errors.js';
 import type { SubjectKeyRow, SubjectRow, SubjectStore } from '../../ports/subject-store.js';
 import { migrateSqlite, openSqlite, type SqliteDatabase } from './sqlite-database.js';
 
@@ -13,6 +14,11 @@ const MIGRATIONS = [
      kek_version INTEGER NOT NULL,
      wrapped BLOB NOT NULL,
      PRIMARY KEY (subject, version)
+   ) WITHOUT ROWID;`,
+  // The lowest KEK version new keys may be wrapped under, per jurisdiction (raised by rotations).
+  `CREATE TABLE kek_floors (
+     jurisdiction TEXT PRIMARY KEY,
+     min_version INTEGER NOT NULL
    ) WITHOUT ROWID;`,
 ];
 
@@ -42,6 +48,10 @@ const toKeyRow = (r: KeyRow): SubjectKeyRow => ({
   wrapped: r.wrapped,
 });
 
+function kekStale(jurisdiction: string): CustosError {
+  return new CustosError('KEK_STALE', `a data key of ${jurisdiction} is wrapped under a retired KEK version`);
+}
+
 /** The SQLite adapter of the `SubjectStore` port (the custodian's key database). */
 export class SqliteSubjectStore implements SubjectStore {
   private readonly db: SqliteDatabase;
@@ -67,6 +77,11 @@ export class SqliteSubjectStore implements SubjectStore {
         `SELECT k.* FROM subject_keys k JOIN subjects s ON s.id = k.subject
          WHERE s.jurisdiction = ? AND k.kek_version < ? ORDER BY k.subject, k.version LIMIT ?`,
       ),
+      floor: db.prepare('SELECT min_version FROM kek_floors WHERE jurisdiction = ?'),
+      raiseFloor: db.prepare(
+        `INSERT INTO kek_floors (jurisdiction, min_version) VALUES (?, ?)
+         ON CONFLICT (jurisdiction) DO UPDATE SET min_version = max(min_version, excluded.min_version)`,
+      ),
       rewrap: db.prepare(
         'UPDATE subject_keys SET kek_version = ?, wrapped = ? WHERE subject = ? AND version = ? AND kek_version = ?',
       ),
@@ -88,19 +103,24 @@ export class SqliteSubjectStore implements SubjectStore {
   }
 
   private insertOne(subject: SubjectRow, key: SubjectKeyRow): boolean {
+    const floor = this.stmts.floor.get(subject.jurisdiction) as { min_version: number } | undefined;
+    if (floor !== undefined && key.kekVersion < floor.min_version) throw kekStale(subject.jurisdiction);
     if (this.stmts.insert.run(subject.id, subject.jurisdiction).changes === 0) return false;
     this.stmts.insertKey.run(key.subject, key.version, key.kekVersion, key.wrapped);
     return true;
   }
 
   async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
-    return this.db.transaction(() => this.insertOne(subject, key))();
+    // IMMEDIATE: the floor is read under the write lock, so no rotation moves it in between.
+    return this.db.transaction(() => this.insertOne(subject, key)).immediate();
   }
 
   async createMany(
     entries: readonly { readonly subject: SubjectRow; readonly key: SubjectKeyRow }[],
   ): Promise<number> {
-    return this.db.transaction(() => entries.filter((e) => this.insertOne(e.subject, e.key)).length)();
+    return this.db
+      .transaction(() => entries.filter((e) => this.insertOne(e.subject, e.key)).length)
+      .immediate();
   }
 
   async keys(id: string): Promise<SubjectKeyRow[]> {
@@ -114,6 +134,11 @@ export class SqliteSubjectStore implements SubjectStore {
   async rewrap(row: SubjectKeyRow, fromKekVersion: number): Promise<boolean> {
     const { subject, version, kekVersion, wrapped } = row;
     return this.stmts.rewrap.run(kekVersion, wrapped, subject, version, fromKekVersion).changes > 0;
+  }
+
+  async raiseKekFloor(jurisdiction: string, kekVersion: number): Promise<void> {
+    // One writer at a time: every creation before this one has committed, every later one sees it.
+    this.db.transaction(() => this.stmts.raiseFloor.run(jurisdiction, kekVersion)).immediate();
   }
 
   async erase(id: string, at: number): Promise<boolean> {
