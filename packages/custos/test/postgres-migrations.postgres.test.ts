@@ -25,13 +25,13 @@ withPostgres('postgres schema migrations', (url) => {
         expect(second.migration).toMatchObject({ from: 1, to: 1, applied: [] });
         expect(await second.get('a', 'c', 'x')).toBeDefined();
         const custody = await PostgresSubjectStore.open({ pool, schema });
-        expect(custody.migration).toMatchObject({ component: 'subjects', from: 0, applied: [1] });
+        expect(custody.migration).toMatchObject({ component: 'subjects', from: 0, to: 2, applied: [1, 2] });
         const versions = await pool.query(
           `SELECT component, version FROM "${schema}".schema_version ORDER BY 1`,
         );
         expect(versions.rows).toEqual([
           { component: 'records', version: 1 },
-          { component: 'subjects', version: 1 },
+          { component: 'subjects', version: 2 },
         ]);
       } finally {
         await dropAndEnd(schema);

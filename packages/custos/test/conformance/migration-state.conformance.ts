@@ -36,6 +36,20 @@ export function migrationStateConformance(name: string, factory: MigrationStateF
       await cleanup();
     });
 
+    it('lets one holder at a time take the lock, even within one process', async () => {
+      const release = await store.lock();
+      await expect(store.lock()).rejects.toMatchObject({ code: 'MIGRATION_BUSY' });
+      await release();
+      const again = await store.lock();
+      await expect(store.lock()).rejects.toMatchObject({ code: 'MIGRATION_BUSY' });
+      await again();
+      // Releasing twice is harmless and frees nothing that someone else holds.
+      const third = await store.lock();
+      await again();
+      await expect(store.lock()).rejects.toMatchObject({ code: 'MIGRATION_BUSY' });
+      await third();
+    });
+
     it('has no state for an unknown dataset, and returns a saved state as saved', async () => {
       expect(await store.dataset('src/profiles')).toBeUndefined();
       const s = state({ cursor: '"p9"', batches: 2, range: { size: 1, hashes: ['ab'.repeat(32)] } });

@@ -199,7 +199,11 @@ export class PostgresMigrationState implements MigrationStateStore {
       client.release();
       throw err;
     }
+    let released = false;
     return async () => {
+      // Once: a second release must not touch a connection that is back in the pool.
+      if (released) return;
+      released = true;
       try {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
       } finally {

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CustosError } from '../../domain/errors.js';
 import type {
   DatasetState,
@@ -41,6 +42,9 @@ export function toMigratedRecord(r: RecordRow): MigratedRecord {
     deleted: Boolean(r.deleted),
   };
 }
+
+/** Lock files (absolute paths) held by this process. */
+const heldHere = new Map<string, symbol>();
 
 function readPid(file: string): number | undefined {
   try {
@@ -173,20 +177,29 @@ export class SqliteMigrationState implements MigrationStateStore {
    * by a process that no longer exists (killed) is taken over.
    */
   async lock(): Promise<() => Promise<void>> {
-    const file = `${this.path}.lock`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(file, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return async () => {
-          if (readPid(file) === process.pid) rmSync(file, { force: true });
-        };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const pid = readPid(file);
-        if (pid !== undefined && pid !== process.pid && alive(pid)) break;
-        rmSync(file, { force: true });
+    const file = resolve(`${this.path}.lock`);
+    // The pid in the file cannot tell two holders in this process apart: they are counted here.
+    if (!heldHere.has(file)) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const fd = openSync(file, 'wx', 0o600);
+          writeSync(fd, String(process.pid));
+          closeSync(fd);
+          const mine = Symbol(file);
+          heldHere.set(file, mine);
+          return async () => {
+            // Only this holder's own release frees the lock, and only once.
+            if (heldHere.get(file) !== mine) return;
+            heldHere.delete(file);
+            if (readPid(file) === process.pid) rmSync(file, { force: true });
+          };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const pid = readPid(file);
+          // Our own pid on a file this process does not hold: left by a dead process whose pid was reused.
+          if (pid !== undefined && pid !== process.pid && alive(pid)) break;
+          rmSync(file, { force: true });
+        }
       }
     }
     throw new CustosError(
