@@ -9,6 +9,7 @@ import type { AlertSink } from './ports/alert-sink.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import type { EgressStore } from './ports/egress-store.js';
 import type { KeyProvider } from './ports/key-provider.js';
+import type { RejectedEntry } from './ports/ledger-queue.js';
 import type { RecordStore } from './ports/record-store.js';
 import type { SubjectStore } from './ports/subject-store.js';
 import { AccessService, type GrantLookup } from './services/access/access-service.js';
@@ -17,8 +18,8 @@ import { Authenticator } from './services/auth/authenticator.js';
 import { loadEmbeddedSigningKey, type SigningKeyPair } from './services/auth/embedded-signing-key.js';
 import { EgressService } from './services/egress/egress-service.js';
 import { loadActivePolicies } from './services/gatekeeping/active-policies.js';
-import type { AlertDispatcher } from './services/gatekeeping/alert-dispatcher.js';
 import { GatekeepingService } from './services/gatekeeping/gatekeeping-service.js';
+import { LateAlerts } from './services/gatekeeping/late-alerts.js';
 import { loadLedgerKeys, loadOrCreate } from './services/ledger/ledger-keys.js';
 import { LedgerService } from './services/ledger/ledger-service.js';
 import { createSharedLedger } from './services/ledger/sequencer-shared-ledger.js';
@@ -32,6 +33,9 @@ import { SubjectKeys } from './services/subject-keys.js';
 
 /** File (in the keys directory) of the custodian key behind flow pseudonyms. */
 export const EGRESS_KEY_FILE = 'egress-pseudonym.key';
+
+/** Most queue ids and reasons one `ledger.rejected` alert lists (its `count` is the whole batch). */
+const MAX_ALERT_ITEMS = 100;
 
 /** Everything Custos is made of, built from one validated configuration. */
 export interface Custos {
@@ -102,8 +106,16 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
   const ledgerKeys = loadLedgerKeys(config.keys.dir);
   // SQLite file, or PostgreSQL shared by several processes through a queue and one sequencer.
   const opened = await openLedgerAdapters(config);
-  // The sequencer starts before the alert dispatcher exists; it reports refused queue rows through it.
-  const late: { alerts?: AlertDispatcher } = {};
+  // The sequencer starts before the alert dispatcher exists: queue rows it refuses meanwhile (at
+  // start-up, when leftovers are drained) are reported once the dispatcher is there.
+  const rejectedAlerts = new LateAlerts<readonly RejectedEntry[]>((alerts, rejected) =>
+    alerts.emit('ledger.rejected', {
+      count: rejected.length,
+      // One alert per batch: the first ids and reasons, and how many there were.
+      queueIds: rejected.slice(0, MAX_ALERT_ITEMS).map((r) => String(r.id)),
+      reasons: rejected.slice(0, MAX_ALERT_ITEMS).map((r) => r.reason),
+    }),
+  );
   const shared =
     opened.queue === undefined
       ? undefined
@@ -111,12 +123,7 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
           ...config.ledger,
           ...config.ledger.sequencer,
           sequence: options.ledgerSequencer ?? true,
-          onRejected: (rejected) =>
-            late.alerts?.emit('ledger.rejected', {
-              count: rejected.length,
-              queueIds: rejected.map((r) => String(r.id)),
-              reasons: rejected.map((r) => r.reason),
-            }),
+          onRejected: (rejected) => rejectedAlerts.emit(rejected),
         });
   const ledger = await LedgerService.open(opened.store, ledgerKeys, {
     ...config.ledger,
@@ -141,7 +148,7 @@ export async function createCustos(config: CustosConfig, options: CreateCustosOp
     sinks,
     onAlertFailure: options.onAlertFailure,
   });
-  late.alerts = gatekeeping.alerts;
+  rejectedAlerts.attach(gatekeeping.alerts);
   const access = new AccessService({
     config,
     authorizer,

@@ -75,7 +75,7 @@ withPostgres('composition on PostgreSQL', (url) => {
       }
     });
 
-    it('raises ledger.rejected when the sequencer refuses a queue row that is not a ledger entry', async () => {
+    it('raises ledger.rejected when the sequencer refuses queue rows that are not ledger entries, also at start-up', async () => {
       const t = tempDir();
       const world = writePgWorld(t.dir, freshSchema('rj'), 'CUSTOS_PG_URL');
       const admin = testPool(url);
@@ -87,21 +87,34 @@ withPostgres('composition on PostgreSQL', (url) => {
           events.push(event);
         },
       };
+      const bad = async (text: string): Promise<string> => {
+        const { rows } = await admin.pool.query<{ id: string }>(
+          `INSERT INTO "${world.ledgerSchema}".ledger_queue (ord, entry) VALUES (1, $1) RETURNING id`,
+          [Buffer.from(text)],
+        );
+        return String(rows[0]?.id);
+      };
+      const alertFor = async (id: string): Promise<AlertEvent | undefined> => {
+        const deadline = Date.now() + 10_000;
+        const find = () =>
+          events.find((e) => e.type === 'ledger.rejected' && (e.data.queueIds as string[]).includes(id));
+        while (find() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        return find();
+      };
+      // The schemas exist; a bad row waits in the queue while no server runs.
+      await (await createCustos(world.config, { clock: new TestClock() })).close();
+      const early = await bad('{"not":"an entry"}');
       const custos = await createCustos(world.config, { clock: new TestClock(), alertSinks: [sink] });
       try {
-        await admin.pool.query(
-          `INSERT INTO "${world.ledgerSchema}".ledger_queue (ord, entry) VALUES (1, $1)`,
-          [Buffer.from('{"not":"an entry"}')],
-        );
-        const deadline = Date.now() + 10_000;
-        while (!events.some((e) => e.type === 'ledger.rejected') && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const alert = events.find((e) => e.type === 'ledger.rejected');
-        expect(alert?.data).toMatchObject({ count: 1, queueIds: [expect.any(String)] });
-        expect(alert?.data.reasons).toEqual([expect.stringMatching(/./)]);
-        // The row's content is not in the alert.
-        expect(JSON.stringify(alert)).not.toContain('an entry');
+        // Refused while the server started, before its alert dispatcher existed: reported anyway.
+        const first = await alertFor(early);
+        expect(first?.data).toMatchObject({ count: 1, queueIds: [early] });
+        expect(first?.data.reasons).toEqual([expect.stringMatching(/./)]);
+        const late = await bad('{"also":"not an entry"}');
+        const second = await alertFor(late);
+        expect(second?.data).toMatchObject({ count: 1, queueIds: [late] });
+        // The rows' content is not in the alerts.
+        expect(JSON.stringify(events)).not.toContain('an entry');
         // Appends still go through.
         const { index } = await custos.ledger.append({
           type: 'system',

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PostgresSubjectStore } from '../src/adapters/postgres/postgres-subject-store.js';
 import { subjectStoreConformance } from './conformance/subject-store.conformance.js';
@@ -49,6 +50,60 @@ withPostgres('SubjectStore conformance: postgres', (url) => {
       } finally {
         writer.release();
         await store.close();
+        await dropAndEnd(schema);
+      }
+    });
+
+    it('a create that waited for a raise sees its floor, even where the server default is SERIALIZABLE', async () => {
+      const schema = freshSchema();
+      const { pool, dropAndEnd } = testPool(url);
+      // A server (or role) configured for stricter isolation by default: there a statement's
+      // snapshot is fixed before it waits for a lock, which is why the store insists on READ COMMITTED.
+      const strict = new pg.Pool({
+        connectionString: url,
+        max: 2,
+        options: '-c default_transaction_isolation=serializable',
+      });
+      strict.on('error', () => {});
+      const store = await PostgresSubjectStore.open({ pool: strict, schema });
+      const raiser = await pool.connect();
+      try {
+        const shown = await strict.query<{ default_transaction_isolation: string }>(
+          'SHOW default_transaction_isolation',
+        );
+        expect(shown.rows[0]?.default_transaction_isolation).toBe('serializable');
+        // A rotation raising the floor, holding its table lock, not yet committed.
+        await raiser.query('BEGIN');
+        await raiser.query(`LOCK TABLE "${schema}".subject_keys IN SHARE ROW EXCLUSIVE MODE`);
+        await raiser.query(`INSERT INTO "${schema}".kek_floors (jurisdiction, min_version) VALUES ('US', 2)`);
+        const outcome = (p: Promise<unknown>) =>
+          p.then(
+            () => 'created',
+            (err: { code?: string }) => err.code ?? String(err),
+          );
+        const single = outcome(
+          store.create(
+            { id: 'w1', jurisdiction: 'US', erasedAt: undefined },
+            { subject: 'w1', version: 1, kekVersion: 1, wrapped: Buffer.from([0]) },
+          ),
+        );
+        const many = outcome(
+          store.createMany([
+            {
+              subject: { id: 'w2', jurisdiction: 'US', erasedAt: undefined },
+              key: { subject: 'w2', version: 1, kekVersion: 1, wrapped: Buffer.from([0]) },
+            },
+          ]),
+        );
+        await new Promise((r) => setTimeout(r, 200));
+        await raiser.query('COMMIT');
+        expect(await single).toBe('KEK_STALE');
+        expect(await many).toBe('KEK_STALE');
+        expect(await store.keysWrappedBefore('US', 2, 10)).toEqual([]);
+      } finally {
+        raiser.release();
+        await store.close();
+        await strict.end();
         await dropAndEnd(schema);
       }
     });

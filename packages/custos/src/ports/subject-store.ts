@@ -53,7 +53,8 @@ export interface SubjectStore {
    * Raises the KEK floor of `jurisdiction` to `kekVersion` (it never goes down): from then on
    * `create` and `createMany` refuse keys wrapped under an older version. Resolves once no creation
    * that could still add such a key is in progress, so every key row that got in before is visible
-   * to `keysWrappedBefore` afterwards: what lets a rotation destroy old versions without a race.
+   * to `keysWrappedBefore` afterwards: what lets a rotation destroy old versions without a race
+   * (provided every writer checks the floor: all instances run a release that has it).
    */
   raiseKekFloor(jurisdiction: string, kekVersion: number): Promise<void>;
   close(): Promise<void>;

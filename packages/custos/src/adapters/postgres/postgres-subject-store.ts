@@ -53,6 +53,13 @@ const toKeyRow = (r: KeyRow): SubjectKeyRow => ({
   wrapped: r.wrapped,
 });
 
+/**
+ * Creations and floor raises run in READ COMMITTED whatever the server's default: only there does a
+ * statement take its snapshot after its locks, so a create that waited for a raise sees its floor.
+ * Under REPEATABLE READ or SERIALIZABLE the snapshot is fixed first and the create would miss it.
+ */
+const READ_COMMITTED = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
 interface CreateRow {
   created: number;
   stale: boolean | null;
@@ -87,9 +94,9 @@ export class PostgresSubjectStore implements SubjectStore {
       getMany: namedStatement(
         `SELECT id, jurisdiction, erased_at FROM ${s}.subjects WHERE id = ANY($1::text[])`,
       ),
-      // Refused as a whole (stale = true, nothing written) below the jurisdiction's KEK floor. The
-      // statement locks subject_keys (ROW EXCLUSIVE) before its snapshot is taken, so a floor
-      // raised under raiseKekFloor's table lock is seen (see there).
+      // Refused as a whole (stale = true, nothing written) below the jurisdiction's KEK floor. Run in
+      // READ COMMITTED, the statement locks subject_keys (ROW EXCLUSIVE) before its snapshot is
+      // taken, so a floor raised under raiseKekFloor's table lock is seen (see there).
       create: namedStatement(`WITH floor AS (
           SELECT coalesce((SELECT min_version FROM ${s}.kek_floors WHERE jurisdiction = $2), 0) AS v),
         created AS (
@@ -150,7 +157,11 @@ export class PostgresSubjectStore implements SubjectStore {
 
   async create(subject: SubjectRow, key: SubjectKeyRow): Promise<boolean> {
     const { rows } = await guardPg(NAME, () =>
-      this.pool.query<CreateRow>(this.sql.create, PostgresSubjectStore.params(subject, key)),
+      withTransaction(
+        this.pool,
+        (tx) => tx.query<CreateRow>(this.sql.create, PostgresSubjectStore.params(subject, key)),
+        READ_COMMITTED,
+      ),
     );
     if (rows[0]?.stale === true) throw kekStale(subject.jurisdiction);
     return (rows[0]?.created ?? 0) > 0;
@@ -160,28 +171,36 @@ export class PostgresSubjectStore implements SubjectStore {
     entries: readonly { readonly subject: SubjectRow; readonly key: SubjectKeyRow }[],
   ): Promise<number> {
     return guardPg(NAME, () =>
-      withTransaction(this.pool, async (tx) => {
-        let created = 0;
-        for (const e of entries) {
-          const { rows } = await tx.query<CreateRow>(
-            this.sql.create,
-            PostgresSubjectStore.params(e.subject, e.key),
-          );
-          // Thrown inside the transaction: it rolls back, nothing of this call is written.
-          if (rows[0]?.stale === true) throw kekStale(e.subject.jurisdiction);
-          created += rows[0]?.created ?? 0;
-        }
-        return created;
-      }),
+      withTransaction(
+        this.pool,
+        async (tx) => {
+          let created = 0;
+          for (const e of entries) {
+            const { rows } = await tx.query<CreateRow>(
+              this.sql.create,
+              PostgresSubjectStore.params(e.subject, e.key),
+            );
+            // Thrown inside the transaction: it rolls back, nothing of this call is written.
+            if (rows[0]?.stale === true) throw kekStale(e.subject.jurisdiction);
+            created += rows[0]?.created ?? 0;
+          }
+          return created;
+        },
+        READ_COMMITTED,
+      ),
     );
   }
 
   async raiseKekFloor(jurisdiction: string, kekVersion: number): Promise<void> {
     await guardPg(NAME, () =>
-      withTransaction(this.pool, async (tx) => {
-        await tx.query(this.sql.lockKeys);
-        await tx.query(this.sql.raiseFloor, [jurisdiction, kekVersion]);
-      }),
+      withTransaction(
+        this.pool,
+        async (tx) => {
+          await tx.query(this.sql.lockKeys);
+          await tx.query(this.sql.raiseFloor, [jurisdiction, kekVersion]);
+        },
+        READ_COMMITTED,
+      ),
     );
   }
 

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CustosError } from '../../domain/errors.js';
 import type {
   DatasetState,
@@ -43,7 +43,7 @@ export function toMigratedRecord(r: RecordRow): MigratedRecord {
   };
 }
 
-/** Lock files (absolute paths) held by this process. */
+/** Lock files (real paths) held by this process (its main thread: module state is per thread). */
 const heldHere = new Map<string, symbol>();
 
 function readPid(file: string): number | undefined {
@@ -177,7 +177,8 @@ export class SqliteMigrationState implements MigrationStateStore {
    * by a process that no longer exists (killed) is taken over.
    */
   async lock(): Promise<() => Promise<void>> {
-    const file = resolve(`${this.path}.lock`);
+    // The real path: two names for one database (a symlink, a bind mount) are one lock.
+    const file = join(realpathSync(dirname(resolve(this.path))), `${basename(this.path)}.lock`);
     // The pid in the file cannot tell two holders in this process apart: they are counted here.
     if (!heldHere.has(file)) {
       for (let attempt = 0; attempt < 2; attempt++) {

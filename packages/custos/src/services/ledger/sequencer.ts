@@ -1,4 +1,4 @@
-import { checkEntryBytes } from '@custos/verify';
+import { checkEntryBytes, isVerifyError } from '@custos/verify';
 import { CustosError } from '../../domain/errors.js';
 import type {
   LedgerQueue,
@@ -270,7 +270,9 @@ export class LedgerSequencer {
       try {
         checkEntryBytes(q.entry);
       } catch (err) {
-        rejected.push({ id: q.id, reason: err instanceof Error ? err.message : 'not a ledger entry' });
+        // Only the check's verdict refuses a row; anything else (a bug) fails the term, which retries.
+        if (!isVerifyError(err) || err.code !== 'ENTRY_INVALID') throw err;
+        rejected.push({ id: q.id, reason: err.message });
       }
     }
     if (rejected.length === 0) return queued;
