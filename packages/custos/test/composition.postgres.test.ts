@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCustos } from '../src/composition-root.js';
-import type { AlertEvent, AlertSink } from '../src/ports/alert-sink.js';
-import { configFrom, demoConfigObject, TestClock, tempDir } from './helpers.js';
+import type { AlertEvent } from '../src/ports/alert-sink.js';
+import { configFrom, demoConfigObject, recordingSink, TestClock, tempDir } from './helpers.js';
 import { writePgWorld } from './multi-instance-helpers.js';
 import { freshSchema, testPool, withPostgres } from './pg-helpers.js';
 
@@ -79,14 +79,7 @@ withPostgres('composition on PostgreSQL', (url) => {
       const t = tempDir();
       const world = writePgWorld(t.dir, freshSchema('rj'), 'CUSTOS_PG_URL');
       const admin = testPool(url);
-      const events: AlertEvent[] = [];
-      const sink: AlertSink = {
-        id: 'recorder',
-        accepts: () => true,
-        send: async (event) => {
-          events.push(event);
-        },
-      };
+      const { sink, events } = recordingSink();
       const bad = async (text: string): Promise<string> => {
         const { rows } = await admin.pool.query<{ id: string }>(
           `INSERT INTO "${world.ledgerSchema}".ledger_queue (ord, entry) VALUES (1, $1) RETURNING id`,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertEvent, AlertSink } from '../src/ports/alert-sink.js';
 import { as, type GatewayWorld, gatewayWorld } from './gateway-helpers.js';
-import type { TestClock } from './helpers.js';
+import { recordingSink, type TestClock } from './helpers.js';
 
 interface Trailer {
   '@custos': string;
@@ -27,14 +26,7 @@ function entryAt(w: GatewayWorld, index: number): Promise<Record<string, unknown
 
 describe('egress exports', () => {
   let w: GatewayWorld;
-  const alerts: AlertEvent[] = [];
-  const sink: AlertSink = {
-    id: 'test',
-    accepts: () => true,
-    send: async (e) => {
-      alerts.push(e);
-    },
-  };
+  const { sink, events: alerts } = recordingSink('test');
   beforeAll(async () => {
     w = await gatewayWorld(30, {
       alertSinks: [sink],

@@ -7,6 +7,7 @@ import { demoConfigYaml } from '../src/demo/demo-config.js';
 import type { CustosConfig } from '../src/domain/config.js';
 import { CustosError } from '../src/domain/errors.js';
 import { parseConfigText } from '../src/domain/load-config.js';
+import type { AlertEvent, AlertSink } from '../src/ports/alert-sink.js';
 import type { Clock } from '../src/ports/clock.js';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
@@ -63,4 +64,19 @@ export async function codeOf(p: Promise<unknown>): Promise<string> {
     return err instanceof CustosError ? err.code : `not a CustosError: ${String(err)}`;
   }
   return 'no error';
+}
+
+/** An alert sink that accepts every event and keeps it in `events`, in delivery order. */
+export function recordingSink(id = 'recorder'): { sink: AlertSink; events: AlertEvent[] } {
+  const events: AlertEvent[] = [];
+  return {
+    events,
+    sink: {
+      id,
+      accepts: () => true,
+      send: async (event) => {
+        events.push(event);
+      },
+    },
+  };
 }

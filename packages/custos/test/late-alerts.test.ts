@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertEvent, AlertSink } from '../src/ports/alert-sink.js';
 import { AlertDispatcher } from '../src/services/gatekeeping/alert-dispatcher.js';
 import { LateAlerts } from '../src/services/gatekeeping/late-alerts.js';
-import { TestClock } from './helpers.js';
-
-function recorder(): { sink: AlertSink; events: AlertEvent[] } {
-  const events: AlertEvent[] = [];
-  return {
-    events,
-    sink: {
-      id: 'recorder',
-      accepts: () => true,
-      send: async (event) => {
-        events.push(event);
-      },
-    },
-  };
-}
+import { recordingSink, TestClock } from './helpers.js';
 
 describe('LateAlerts (alerts of parts that start before the dispatcher)', () => {
   it('holds events raised before the dispatcher is attached, then sends them in order, then sends directly', async () => {
-    const { sink, events } = recorder();
+    const { sink, events } = recordingSink();
     const late = new LateAlerts<number>((alerts, n) => alerts.emit('ledger.rejected', { count: n }));
     late.emit(1);
     late.emit(2);
@@ -32,7 +17,7 @@ describe('LateAlerts (alerts of parts that start before the dispatcher)', () => 
   });
 
   it('holds at most 100 events, keeping the newest', async () => {
-    const { sink, events } = recorder();
+    const { sink, events } = recordingSink();
     const late = new LateAlerts<number>((alerts, n) => alerts.emit('ledger.rejected', { count: n }));
     for (let i = 0; i < 150; i++) late.emit(i);
     late.attach(new AlertDispatcher([sink], new TestClock()));
