@@ -61,6 +61,12 @@ describe('parent isolation beats grants, break-glass and borrowed roles', () => 
       '/ledger/vkey',
       '/v1/ledger/entries/0',
       '/ledger/tile/entries/000.p/1',
+      // Percent-encoded paths reach the same routes: the guard must see them as ledger routes too.
+      '/%6Cedger/checkpoint',
+      '/%6cedger/vkey',
+      '/v1/%6Cedger/entries/0',
+      '/%76%31/ledger/entries/0',
+      '/%6Cedger/tile/entries/000.p/1',
     ]) {
       expect((await w.app.inject({ method: 'GET', url, headers: as(w, 'parent-engineer') })).statusCode).toBe(
         403,

@@ -3,9 +3,14 @@ import type { Custos } from '../../composition-root.js';
 import { CustosError } from '../../domain/errors.js';
 import { principalOf, purposeOf } from './request-context.js';
 
-/** Whether a URL is one of the ledger's read routes (tiles, checkpoint, receipts, proofs). */
-export function isLedgerRoute(url: string): boolean {
-  return url.startsWith('/ledger/') || url === '/ledger' || url.startsWith('/v1/ledger/');
+/**
+ * Whether a route pattern (as registered, e.g. `/v1/ledger/entries/:index`) is one of the ledger's
+ * read routes (tiles, checkpoint, receipts, proofs). The guard asks this of the route the router
+ * matched, never of the raw request URL: the router matches percent-decoded paths, so
+ * `/%6Cedger/checkpoint` reaches `/ledger/checkpoint` while its raw URL starts with something else.
+ */
+export function isLedgerRoute(route: string): boolean {
+  return route.startsWith('/ledger/') || route === '/ledger' || route.startsWith('/v1/ledger/');
 }
 
 /**
@@ -15,7 +20,9 @@ export function isLedgerRoute(url: string): boolean {
  */
 export function installLedgerGuard(app: FastifyInstance, custos: Custos): void {
   app.addHook('onRequest', async (request) => {
-    if (!isLedgerRoute(request.url)) return;
+    // The matched route (undefined when nothing matched: that request ends in a 404).
+    const route = request.routeOptions.url;
+    if (route === undefined || !isLedgerRoute(route)) return;
     const principal = await principalOf(custos, request);
     const purpose = purposeOf(request) || 'audit';
     const decision = custos.authorizer.decideLedger(principal, purpose);
