@@ -307,12 +307,24 @@ withPostgres('multi-instance ledger (in one process)', (url) => {
         const tree = await s1.readTree();
         const built = buildTreeBatch(tree, packEntries(entries));
         const placed = ids.map((id, i) => ({ id, index: i }));
-        await s1.commit({ firstIndex: 0, entries, levels: built.levels, tree: built.tree }, placed);
+        await s1.commit(
+          { firstIndex: 0, priorFrontier: [], entries, levels: built.levels, tree: built.tree },
+          placed,
+        );
         expect(await b.queue.lookup(ids)).toEqual(placed);
         // Placing the same queue rows again, in a batch that would otherwise fit, changes nothing.
         const again = buildTreeBatch(built.tree, packEntries(entries));
         await expect(
-          s1.commit({ firstIndex: 2, entries, levels: again.levels, tree: again.tree }, placed),
+          s1.commit(
+            {
+              firstIndex: 2,
+              priorFrontier: built.tree.frontier,
+              entries,
+              levels: again.levels,
+              tree: again.tree,
+            },
+            placed,
+          ),
           // The statement's guard (division by zero, SQLSTATE 22012) aborted it as a whole.
         ).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE', message: expect.stringContaining('22012') });
         expect((await a.store.readTree()).size).toBe(2);

@@ -37,6 +37,11 @@ export const ERROR_CODES = {
   /** A database's schema was written by a newer Custos; this one refuses to start against it. */
   SCHEMA_TOO_NEW: 500,
   LEDGER_UNAVAILABLE: 503,
+  /**
+   * A ledger batch was placed on a tree another writer has since grown; nothing was written. The
+   * ledger service places it again once; callers see LEDGER_UNAVAILABLE if that fails too.
+   */
+  LEDGER_MOVED: 409,
   LEDGER_FORK_REFUSED: 500,
   ENTRY_NOT_FOUND: 404,
   NOT_FOUND: 404,

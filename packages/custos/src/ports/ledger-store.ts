@@ -15,6 +15,12 @@ export interface LedgerTreeState {
 export interface LedgerBatch {
   /** Index of the first entry; must equal the stored tree size (the store refuses otherwise). */
   readonly firstIndex: number;
+  /**
+   * The frontier of the tree the batch was placed on (size `firstIndex`); must equal the stored
+   * one. With the size alone, a batch placed on a tree another writer has since replaced by one of
+   * the same size would be accepted, and its hashes would not be those of the stored entries.
+   */
+  readonly priorFrontier: readonly Uint8Array[];
   /** Canonical entry bytes, each at most 65535 bytes. */
   readonly entries: readonly Uint8Array[];
   readonly levels: readonly Uint8Array[];
@@ -40,7 +46,11 @@ export interface StoredCheckpoint {
 export interface LedgerStore {
   /** Reads the committed tree state (size 0 and no frontier for a new ledger). */
   readTree(): Promise<LedgerTreeState>;
-  /** Commits a batch atomically and durably; rejects if `firstIndex` is not the stored size. */
+  /**
+   * Commits a batch atomically and durably. When the stored tree is not the one the batch was
+   * placed on (another size, or another frontier), rejects with `LEDGER_MOVED` and writes nothing:
+   * the caller may place the batch again on the stored tree.
+   */
   appendBatch(batch: LedgerBatch): Promise<void>;
   /** Reads the canonical bytes of entries [start, end); missing entries are simply absent. */
   readEntries(start: number, end: number): Promise<Uint8Array[]>;

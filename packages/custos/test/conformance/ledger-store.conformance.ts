@@ -27,6 +27,16 @@ function entry(i: number): Uint8Array {
   return Buffer.from(`{"i":${i},"pad":"${'x'.repeat(i % 50)}"}`);
 }
 
+/** The frontier of a tree of `size` leaves made of fake nodes: one per set bit, largest first. */
+function fakeFrontier(size: number): Uint8Array[] {
+  const frontier: Uint8Array[] = [];
+  for (let level = 52; level >= 0; level--) {
+    if (Math.floor(size / 2 ** level) % 2 === 1)
+      frontier.push(fakeNode(level, Math.floor(size / 2 ** level) - 1));
+  }
+  return frontier;
+}
+
 /** Builds a well-formed batch of `count` entries after `first` (fake hashes, real shape). */
 function batch(first: number, count: number): LedgerBatch {
   const end = first + count;
@@ -36,16 +46,12 @@ function batch(first: number, count: number): LedgerBatch {
     const hi = Math.floor(end / 2 ** level);
     levels.push(Buffer.concat(Array.from({ length: hi - lo }, (_, j) => fakeNode(level, lo + j))));
   }
-  const frontier: Uint8Array[] = [];
-  for (let level = 52; level >= 0; level--) {
-    if (Math.floor(end / 2 ** level) % 2 === 1)
-      frontier.push(fakeNode(level, Math.floor(end / 2 ** level) - 1));
-  }
   return {
     firstIndex: first,
+    priorFrontier: fakeFrontier(first),
     entries: Array.from({ length: count }, (_, i) => entry(first + i)),
     levels,
-    tree: { size: end, frontier },
+    tree: { size: end, frontier: fakeFrontier(end) },
   };
 }
 
@@ -156,10 +162,23 @@ export function ledgerStoreConformance(name: string, factory: LedgerStoreFactory
 
     it('refuses a batch that does not start at the stored size, and changes nothing', async () => {
       await appendRuns(store, [10]);
-      expect(await codeOf(store.appendBatch(batch(5, 10)))).toBe('LEDGER_UNAVAILABLE');
-      expect(await codeOf(store.appendBatch(batch(11, 1)))).toBe('LEDGER_UNAVAILABLE');
+      expect(await codeOf(store.appendBatch(batch(5, 10)))).toBe('LEDGER_MOVED');
+      expect(await codeOf(store.appendBatch(batch(11, 1)))).toBe('LEDGER_MOVED');
       expect((await store.readTree()).size).toBe(10);
       expect((await store.readEntries(0, 100)).length).toBe(10);
+    });
+
+    it('refuses a batch placed on another tree of the stored size, and changes nothing', async () => {
+      // Another writer's tree of the same size: the batch's hashes would not be those of its entries.
+      await appendRuns(store, [10]);
+      const other = { ...batch(10, 5), priorFrontier: fakeFrontier(10).map((h) => h.map((b) => b ^ 1)) };
+      expect(await codeOf(store.appendBatch(other))).toBe('LEDGER_MOVED');
+      const short = { ...batch(10, 5), priorFrontier: fakeFrontier(10).slice(1) };
+      expect(await codeOf(store.appendBatch(short))).toBe('LEDGER_MOVED');
+      expect((await store.readTree()).size).toBe(10);
+      expect((await store.readEntries(0, 100)).length).toBe(10);
+      await store.appendBatch(batch(10, 5));
+      expect((await store.readTree()).size).toBe(15);
     });
 
     it('writes a batch atomically: a failure part-way leaves no trace', async () => {

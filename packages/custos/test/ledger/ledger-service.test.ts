@@ -13,8 +13,15 @@ import {
 } from '@custos/verify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCustosError } from '../../src/domain/errors.js';
+import { exportLedger } from '../../src/services/ledger/ledger-export.js';
 import { SIGNING_KEY_FILE, SUBJECT_REF_KEY_FILE } from '../../src/services/ledger/ledger-keys.js';
-import { accessEntry, type LedgerFixture, ledgerFixture, TEST_ORIGIN } from './ledger-helpers.js';
+import {
+  accessEntry,
+  type LedgerFixture,
+  ledgerFixture,
+  runVerifier,
+  TEST_ORIGIN,
+} from './ledger-helpers.js';
 
 let fx: LedgerFixture;
 afterEach(() => fx?.cleanup());
@@ -94,6 +101,31 @@ describe('LedgerService', () => {
     await expect(ledger.consistency(5, 326)).rejects.toSatisfy((e) => isCustosError(e, 'BAD_REQUEST'));
     await expect(ledger.consistency(6, 5)).rejects.toSatisfy((e) => isCustosError(e, 'BAD_REQUEST'));
     await ledger.close();
+  });
+
+  it('places its batches again when another writer grew the tree (the CLI beside a server)', async () => {
+    fx = ledgerFixture();
+    const server = await fx.open();
+    await server.append(accessEntry(server, 0));
+    // A second writer on the same file, as `custos subject erase` beside a running server.
+    const cli = await fx.open();
+    await Promise.all([1, 2, 3].map((i) => cli.append(accessEntry(cli, i))));
+    await cli.close();
+    // The server still holds a tree of 1 entry; the store has 4. Two batches (512 + 88) go out at
+    // once: both are refused (LEDGER_MOVED), then placed again on the stored tree.
+    const placed = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => server.append(accessEntry(server, 10 + i))),
+    );
+    expect(placed.map((p) => p.index).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 600 }, (_, i) => 4 + i),
+    );
+    expect((await server.checkpoint()).size).toBe(604);
+    const out = join(fx.dir, 'export');
+    await exportLedger(server, out);
+    const verified = await runVerifier(['ledger', '--dir', out, '--key', server.verifierKey]);
+    expect(verified.out).toContain('entries checked: 604');
+    expect(verified.code).toBe(0);
+    await server.close();
   });
 
   it('rejects an entry that breaks the schema with VALIDATION_FAILED, before queueing it', async () => {

@@ -60,9 +60,13 @@ export const LEDGER_MIGRATIONS: readonly PgMigration[] = [
    );`,
 ];
 
-/** The common table expressions of a batch write: tree move (t), entry pieces, hash pieces. */
+/**
+ * The common table expressions of a batch write: tree move (t), entry pieces, hash pieces. The
+ * tree moves only from the tree the batch was placed on: size $3 and frontier $10.
+ */
 function appendCte(s: string): string {
-  return `WITH t AS (UPDATE ${s}.ledger_tree SET size = $1, frontier = $2 WHERE id = 1 AND size = $3 RETURNING 1),
+  return `WITH t AS (UPDATE ${s}.ledger_tree SET size = $1, frontier = $2
+      WHERE id = 1 AND size = $3 AND frontier = $10 RETURNING 1),
     e AS (INSERT INTO ${s}.ledger_entries (first, count, data)
       SELECT * FROM unnest($4::bigint[], $5::integer[], $6::bytea[]) WHERE EXISTS (SELECT 1 FROM t)),
     h AS (INSERT INTO ${s}.ledger_hashes (level, first, data)
@@ -83,25 +87,26 @@ export function ledgerSql(schema: string) {
     tree: namedStatement(`SELECT size, frontier FROM ${s}.ledger_tree WHERE id = 1`),
     lockTree: namedStatement(`SELECT size FROM ${s}.ledger_tree WHERE id = 1 FOR UPDATE`),
     /**
-     * A batch's tree move and its new pieces in one statement. The tree moves only from size $3:
-     * the atomic check that the batch starts at the stored size; the inserts run only if it moved.
+     * A batch's tree move and its new pieces in one statement. The tree moves only from the tree the
+     * batch was placed on (size $3, frontier $10): the atomic check that the batch starts on the
+     * stored tree; the inserts run only if it moved.
      */
     append: namedStatement(`${appendCte(s)} SELECT (SELECT count(*) FROM t)::integer AS moved`),
     /**
-     * The same, plus the move of queued entries ($10 ids) to their indexes ($11): only rows still
-     * queued are deleted, so `assigned` proves each got exactly one; and a NOTIFY ($12, $13).
+     * The same, plus the move of queued entries ($11 ids) to their indexes ($12): only rows still
+     * queued are deleted, so `assigned` proves each got exactly one; and a NOTIFY ($13, $14).
      */
     appendQueued: namedStatement(`${appendCte(s)},
-        m AS (SELECT * FROM unnest($10::bigint[], $11::bigint[]) AS u(id, idx)),
+        m AS (SELECT * FROM unnest($11::bigint[], $12::bigint[]) AS u(id, idx)),
         gone AS (DELETE FROM ${s}.ledger_queue q USING m WHERE q.id = m.id AND EXISTS (SELECT 1 FROM t)
           RETURNING q.id),
         done AS (INSERT INTO ${s}.ledger_sequenced (id, seq_index)
           SELECT m.id, m.idx FROM m JOIN gone ON gone.id = m.id RETURNING 1)
       SELECT (SELECT count(*) FROM t)::integer AS moved, (SELECT count(*) FROM done)::integer AS assigned,
-        pg_notify($12, $13),
+        pg_notify($13, $14),
         -- Aborts the whole statement (division by zero) if the tree moved but a row was no longer
         -- queued: a batch never places an entry twice, even without an explicit transaction.
-        1 / ((SELECT count(*) FROM t) = 0 OR (SELECT count(*) FROM done) = cardinality($10::bigint[]))::integer
+        1 / ((SELECT count(*) FROM t) = 0 OR (SELECT count(*) FROM done) = cardinality($11::bigint[]))::integer
           AS guard`),
     /** Replaces a chunk's earlier pieces and the new last piece ($4, at $2) by one row at $1. */
     mergeEntries:
@@ -190,6 +195,7 @@ async function writePieces(
     plainHashes.map((p) => p.level),
     plainHashes.map((p) => p.first),
     plainHashes.map((p) => p.data),
+    Buffer.concat(batch.priorFrontier),
   ];
   const { rows } =
     queued === undefined
@@ -203,7 +209,7 @@ async function writePieces(
         ]);
   const row = rows[0];
   if (row?.moved !== 1)
-    throw new CustosError('LEDGER_UNAVAILABLE', 'ledger size changed underneath this writer');
+    throw new CustosError('LEDGER_MOVED', 'the ledger tree changed underneath this writer');
   if (queued !== undefined && row.assigned !== queued.ids.length) {
     throw new CustosError('LEDGER_UNAVAILABLE', 'a queued ledger entry was already sequenced');
   }

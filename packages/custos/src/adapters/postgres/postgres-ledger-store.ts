@@ -38,6 +38,7 @@ const toCheckpoint = (row: CheckpointRow): StoredCheckpoint => ({
  */
 export function toLedgerError(err: unknown, what: string): CustosError {
   if (isCustosError(err, 'LEDGER_UNAVAILABLE') || isCustosError(err, 'LEDGER_FORK_REFUSED')) return err;
+  if (isCustosError(err, 'LEDGER_MOVED')) return err;
   if (isCustosError(err, 'SCHEMA_TOO_NEW')) return err;
   const reason = /\(([^)]*)\)$/.exec(toStoreError(err, 'ledger').message)?.[1] ?? 'failed';
   return new CustosError('LEDGER_UNAVAILABLE', `ledger store cannot ${what} (PostgreSQL: ${reason})`);

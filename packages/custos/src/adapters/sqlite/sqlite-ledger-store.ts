@@ -66,6 +66,7 @@ export interface SqliteLedgerStoreOptions {
 }
 
 function unavailable(what: string, cause: unknown): CustosError {
+  // LEDGER_MOVED and the others the store raised itself pass as they are.
   if (isCustosError(cause)) return cause;
   return new CustosError('LEDGER_UNAVAILABLE', `ledger store cannot ${what}`, { cause });
 }
@@ -166,15 +167,18 @@ export class SqliteLedgerStore implements LedgerStore {
     this.commitCheckpoint = (cp) => cpTx.immediate(cp);
   }
 
-  private storedSize(): number {
-    const row = this.stmts.tree.get() as { size: number } | undefined;
-    return row?.size ?? 0;
+  /** True when the stored tree is the one a batch was placed on: same size and frontier. */
+  private placedOnStored(batch: LedgerBatch): boolean {
+    const row = this.stmts.tree.get() as { size: number; frontier: Buffer } | undefined;
+    const size = row?.size ?? 0;
+    const frontier = row?.frontier ?? Buffer.alloc(0);
+    return size === batch.firstIndex && frontier.equals(Buffer.concat(batch.priorFrontier));
   }
 
   private writeBatch(batch: LedgerBatch): void {
     const { firstIndex, entries } = batch;
-    if (this.storedSize() !== firstIndex) {
-      throw new CustosError('LEDGER_UNAVAILABLE', 'ledger size changed underneath this writer');
+    if (!this.placedOnStored(batch)) {
+      throw new CustosError('LEDGER_MOVED', 'the ledger tree changed underneath this writer');
     }
     const end = firstIndex + entries.length;
     for (let from = firstIndex; from < end; ) {

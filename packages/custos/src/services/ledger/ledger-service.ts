@@ -19,7 +19,7 @@ import { LedgerReader, type LedgerTile } from './ledger-reader.js';
 import { subjectRef } from './subject-ref.js';
 import { rootOfTree } from './tree-batch.js';
 import { type HashedBatch, TreeHasher } from './tree-hasher.js';
-import { entryViews, type TreeHashing } from './tree-hashing.js';
+import { type EncodedEntries, entryViews, type TreeHashing } from './tree-hashing.js';
 
 /** An entry as callers give it: the service adds the schema version and, unless given, the time. */
 export type LedgerEntryInput = Omit<LedgerEntry, 'v' | 'time'> & { readonly time?: string };
@@ -256,10 +256,36 @@ export class LedgerService {
   private async commitBatch(lengths: number[]): Promise<number> {
     // Synchronously, before any await: batches take their bytes in the order they were formed.
     const encoded = this.queued.take(lengths);
-    // Stage 1, strictly in call order: place the batch after the one handed to the store before
-    // it and hash it. Stage 2: write it. While batch N is being written, batch N+1 is placed on
-    // N's resulting tree, so hashing overlaps the writer thread's commit. If N fails, N+1 fails
-    // too (the store refuses a batch that does not start at its size), and the next batch reloads.
+    try {
+      return await this.placeAndWrite(encoded);
+    } catch (err) {
+      // The commit may or may not have reached the disk: resynchronise from the store next time.
+      this.stale = true;
+      if (!isCustosError(err, 'LEDGER_MOVED')) throw unavailable(err);
+    }
+    // Another writer grew the tree (the CLI beside a server, say) and nothing of this batch was
+    // written. Once the writes handed to the store before have settled, place it again, once, on
+    // the stored tree.
+    await Promise.allSettled([...this.writes]);
+    try {
+      return await this.placeAndWrite(encoded);
+    } catch (err) {
+      this.stale = true;
+      throw unavailable(err);
+    }
+  }
+
+  /** Writes handed to the store and not settled yet. */
+  private readonly writes = new Set<Promise<void>>();
+
+  /**
+   * Places a batch on the tree and writes it; returns the index of its first entry. Stage 1,
+   * strictly in call order: place the batch after the one handed to the store before it and hash
+   * it. Stage 2: write it. While batch N is being written, batch N+1 is placed on N's resulting
+   * tree, so hashing overlaps the writer thread's commit. If N fails, N+1 fails too (the store
+   * refuses a batch not placed on its tree), and the next placement reloads.
+   */
+  private async placeAndWrite(encoded: EncodedEntries): Promise<number> {
     let prev: LedgerTreeState | undefined;
     let built: HashedBatch | undefined;
     const placed = this.placing.then(async () => {
@@ -269,19 +295,25 @@ export class LedgerService {
       this.placedTree = built.tree;
     });
     this.placing = placed.catch(() => undefined);
+    await placed;
+    const { entries, levels, tree, root } = built as HashedBatch;
+    const { size: firstIndex, frontier: priorFrontier } = prev as LedgerTreeState;
+    const write = this.store.appendBatch({
+      firstIndex,
+      priorFrontier,
+      entries: entryViews(entries),
+      levels,
+      tree,
+    });
+    this.writes.add(write);
     try {
-      await placed;
-      const { entries, levels, tree, root } = built as HashedBatch;
-      const firstIndex = (prev as LedgerTreeState).size;
-      await this.store.appendBatch({ firstIndex, entries: entryViews(entries), levels, tree });
-      this.tree = tree;
-      this.root = root;
-      return firstIndex;
-    } catch (err) {
-      // The commit may or may not have reached the disk: resynchronise from the store next time.
-      this.stale = true;
-      throw unavailable(err);
+      await write;
+    } finally {
+      this.writes.delete(write);
     }
+    this.tree = tree;
+    this.root = root;
+    return firstIndex;
   }
 
   private async reload(): Promise<void> {

@@ -1,5 +1,5 @@
 import { checkEntryBytes, isVerifyError } from '@custos/verify';
-import { CustosError } from '../../domain/errors.js';
+import { CustosError, isCustosError } from '../../domain/errors.js';
 import type {
   LedgerQueue,
   QueuedEntry,
@@ -241,11 +241,22 @@ export class LedgerSequencer {
     const sequenced = queued.map((q, i) => ({ id: q.id, index: tree.size + i }));
     try {
       await session.commit(
-        { firstIndex: tree.size, entries, levels: built.levels, tree: built.tree },
+        {
+          firstIndex: tree.size,
+          priorFrontier: tree.frontier,
+          entries,
+          levels: built.levels,
+          tree: built.tree,
+        },
         sequenced,
       );
     } catch (err) {
-      for (const l of local) l.reject(err);
+      // Callers see the ledger's one failure code; LEDGER_MOVED (another writer moved the tree)
+      // says why, as the cause.
+      const failure = isCustosError(err, 'LEDGER_MOVED')
+        ? new CustosError('LEDGER_UNAVAILABLE', 'the ledger cannot record', { cause: err })
+        : err;
+      for (const l of local) l.reject(failure);
       throw err;
     }
     this.counts.batches++;

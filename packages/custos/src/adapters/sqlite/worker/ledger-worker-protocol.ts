@@ -8,6 +8,7 @@ export interface PackedBatch {
   readonly levels: readonly Uint8Array[];
   readonly treeSize: number;
   readonly frontier: readonly Uint8Array[];
+  readonly priorFrontier: readonly Uint8Array[];
 }
 
 /** A call from the main thread. */
@@ -52,6 +53,7 @@ export function packBatch(batch: LedgerBatch): PackedBatch {
     levels: batch.levels.map(own),
     treeSize: batch.tree.size,
     frontier: batch.tree.frontier.map(own),
+    priorFrontier: batch.priorFrontier.map(own),
   };
 }
 
@@ -65,6 +67,7 @@ export function unpackBatch(p: PackedBatch): LedgerBatch {
   }
   return {
     firstIndex: p.firstIndex,
+    priorFrontier: p.priorFrontier,
     entries,
     levels: p.levels,
     tree: { size: p.treeSize, frontier: p.frontier },
