@@ -136,6 +136,20 @@ describe('custos CLI', () => {
     }
   });
 
+  it('serve refuses --demo with --config (usage error, exit 2) and creates nothing', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // An unusable host: were the combination accepted, serve would fail to listen instead of hanging.
+      const r = await runCli('serve', '--demo', '-c', config, '--host', '256.256.256.256');
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("option '--demo' cannot be used with option '-c, --config <file>'");
+      expect(existsSync(join(dir, 'custos-data'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('rejects a bad option value with exit 2', async () => {
     const r = await runCli('demo', 'seed', '--subjects', 'many', '--config', config);
     expect(r.code).toBe(2);

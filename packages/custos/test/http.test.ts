@@ -41,6 +41,24 @@ describe('HTTP server skeleton', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz']));
   });
 
+  it('declares in /openapi.json only path parameters that appear in their path template', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+    };
+    const wrong: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      for (const [method, op] of Object.entries(operations)) {
+        const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+        for (const name of declared) {
+          if (!inTemplate.includes(name)) wrong.push(`${method.toUpperCase()} ${path}: ${name}`);
+        }
+      }
+    }
+    expect(Object.keys(doc.paths)).toContain('/v1/subjects/{subject}/collections/{collection}/records');
+    expect(wrong).toEqual([]);
+  });
+
   it('answers an unknown route with a coded 404', async () => {
     const r = await app.inject({ method: 'GET', url: '/v1/nothing/here' });
     expect(r.statusCode).toBe(404);

@@ -510,4 +510,31 @@ describe('migration review regressions', () => {
     // The kept line, byte for byte (the Latin-1 byte and its CRLF).
     expect(readFileSync(file).equals(latin1)).toBe(true);
   });
+
+  it('migrate status --dataset shows only the selected datasets or sources', async () => {
+    w = await newWorld();
+    const datasets = (out: string): string[] =>
+      out
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/\s+/)[0] ?? '');
+    expect((await w.migration.status()).length).toBe(4);
+    const one = await runCli('migrate', 'status', '-c', w.configPath, '--dataset', 'us-legacy-db/messages');
+    expect(one.code).toBe(0);
+    expect(datasets(one.out)).toEqual(['us-legacy-db/messages']);
+    const source = await runCli(
+      'migrate',
+      'status',
+      '-c',
+      w.configPath,
+      '--json',
+      '--dataset',
+      'us-legacy-db',
+    );
+    expect((JSON.parse(source.out) as { dataset: string }[]).map((s) => s.dataset)).toEqual([
+      'us-legacy-db/profiles',
+      'us-legacy-db/messages',
+    ]);
+  });
 });

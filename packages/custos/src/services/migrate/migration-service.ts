@@ -1,5 +1,10 @@
 import { toBase64 } from '@custos/verify';
-import { freshState, type MigrationContext, type MigrationProgress } from './migration-context.js';
+import {
+  freshState,
+  type MigrationContext,
+  type MigrationProgress,
+  selectDatasets,
+} from './migration-context.js';
 import { type CopyReport, rangeOf, runCopy } from './migration-copy.js';
 import { buildPlan, type MigrationPlan } from './migration-plan.js';
 import { certificatePath, type PurgeReport, runPurge } from './migration-purge.js';
@@ -48,11 +53,11 @@ export class MigrationService {
     return this.locked(() => runPurge(this.ctx, only, onProgress));
   }
 
-  /** Every configured dataset with its checkpointed state. */
-  async status(): Promise<DatasetStatus[]> {
+  /** Every configured dataset (or only the selected ones) with its checkpointed state. */
+  async status(only?: readonly string[]): Promise<DatasetStatus[]> {
     const out: DatasetStatus[] = [];
-    for (const source of this.ctx.config.migration.sources) {
-      for (const d of source.datasets) {
+    for (const { source, datasets } of selectDatasets(this.ctx, only)) {
+      for (const d of datasets) {
         const s = await this.ctx.state.dataset(d.id);
         const state = s ?? freshState(d.id, 0);
         out.push({

@@ -160,7 +160,7 @@ export function registerMigrateCommands(program: Command, exit: ExitBox): void {
     if (reports.some((r) => r.status !== 'purged')) exit.code = EXIT.failure;
   });
   common(migrate.command('status').description('where each dataset stands')).action(async (opts: Opts) => {
-    const status = await withMigration(opts, (m) => m.status());
+    const status = await withMigration(opts, (m) => m.status(opts.dataset));
     if (opts.json) {
       out(`${JSON.stringify(status, null, 2)}\n`);
       return;

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { createCustos } from '../../../composition-root.js';
 import { seedDemo } from '../../../demo/demo-seed.js';
 import { loadConfigFile } from '../../../domain/load-config.js';
@@ -15,7 +15,12 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
     .command('serve')
     .description('run the Custos server')
     .option('-c, --config <file>', 'configuration file')
-    .option('--demo', 'run the demo world in ./custos-data (created and seeded on first start)', false)
+    .addOption(
+      // The demo world always runs on ./custos-data/custos.yaml: a --config beside it would be ignored.
+      new Option('--demo', 'run the demo world in ./custos-data (created and seeded on first start)')
+        .default(false)
+        .conflicts('config'),
+    )
     .option('--port <n>', 'override server.port (0 picks a free port)', (v) =>
       v === '0' ? 0 : positiveInt(v),
     )

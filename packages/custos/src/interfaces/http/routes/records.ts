@@ -4,11 +4,18 @@ import type { RecordFields } from '../../../services/record-service.js';
 import { LEDGER_INDEX_HEADER, principalOf, purposeOf } from '../request-context.js';
 
 const idParam = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' } as const;
+/** Path parameters of the collection routes; `recordParams` adds the record id. */
 const params = {
   type: 'object',
   required: ['subject', 'collection'],
   additionalProperties: false,
-  properties: { subject: idParam, collection: idParam, id: idParam },
+  properties: { subject: idParam, collection: idParam },
+} as const;
+const recordParams = {
+  type: 'object',
+  required: ['subject', 'collection', 'id'],
+  additionalProperties: false,
+  properties: { ...params.properties, id: idParam },
 } as const;
 const purposeHeader = {
   type: 'object',
@@ -80,7 +87,7 @@ export function registerRecordRoutes(app: FastifyInstance, custos: Custos): void
       schema: {
         summary: 'Read one record (authorized, recorded, decrypted, masked)',
         tags: ['records'],
-        params: { ...params, required: ['subject', 'collection', 'id'] },
+        params: recordParams,
         headers: purposeHeader,
         security,
         response: { 200: recordBody, ...errors },
@@ -98,7 +105,7 @@ export function registerRecordRoutes(app: FastifyInstance, custos: Custos): void
       schema: {
         summary: 'Create or replace one record',
         tags: ['records'],
-        params: { ...params, required: ['subject', 'collection', 'id'] },
+        params: recordParams,
         headers: purposeHeader,
         body: fieldsBody,
         security,
@@ -144,7 +151,7 @@ export function registerRecordRoutes(app: FastifyInstance, custos: Custos): void
       schema: {
         summary: 'Delete one record',
         tags: ['records'],
-        params: { ...params, required: ['subject', 'collection', 'id'] },
+        params: recordParams,
         headers: purposeHeader,
         security,
         response: { 200: { type: 'object', properties: { deleted: { type: 'boolean' } } }, ...errors },
