@@ -150,6 +150,24 @@ describe('custos CLI', () => {
     }
   });
 
+  it('names a file it cannot read with a coded usage error, not INTERNAL', async () => {
+    const missing = join(dir, 'no-such.cedar');
+    const r = await runCli(
+      'policy',
+      'propose',
+      missing,
+      '--summary',
+      'x',
+      '--principal',
+      'operator-engineer',
+      '-c',
+      config,
+    );
+    expect(r.err).toContain(`error BAD_REQUEST: cannot read ${missing} (ENOENT)`);
+    expect(r.err).not.toContain('INTERNAL');
+    expect(r.code).toBe(2);
+  });
+
   it('rejects a bad option value with exit 2', async () => {
     const r = await runCli('demo', 'seed', '--subjects', 'many', '--config', config);
     expect(r.code).toBe(2);

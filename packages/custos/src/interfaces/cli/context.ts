@@ -62,6 +62,22 @@ export function printError(err: unknown): number {
       ? EXIT.usage
       : EXIT.failure;
   }
+  const file = unreadableFile(err);
+  if (file !== undefined) {
+    // A file named on the command line that cannot be read is the caller's mistake, not Custos's.
+    process.stderr.write(`error BAD_REQUEST: cannot read ${file.path} (${file.code})\n`);
+    return EXIT.usage;
+  }
   process.stderr.write(`error INTERNAL: ${(err as Error)?.message ?? String(err)}\n`);
   return EXIT.failure;
+}
+
+/** The path and code of a file-system error that says a file cannot be read, else undefined. */
+function unreadableFile(err: unknown): { path: string; code: string } | undefined {
+  const e = err as { code?: unknown; path?: unknown; syscall?: unknown } | null;
+  if (typeof e?.path !== 'string' || typeof e.code !== 'string') return undefined;
+  if (!['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM', 'ELOOP'].includes(e.code)) return undefined;
+  return e.syscall === 'open' || e.syscall === 'read' || e.syscall === 'scandir' || e.syscall === 'stat'
+    ? { path: e.path, code: e.code }
+    : undefined;
 }
