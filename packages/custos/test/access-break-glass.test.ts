@@ -155,7 +155,8 @@ describe('break-glass: alerted at once, reviewed by two other custodians, escala
       });
     expect(code(await review('custodian-oncall'))).toBe('403 SELF_APPROVAL');
     expect(code(await review('custodian-officer'))).toBe('403 NOT_AN_APPROVER');
-    expect(code(await review('operator-supervisor'))).toBe('403 NOT_AN_APPROVER');
+    // Someone who may not see the grant learns nothing about it: the answer for an unknown id.
+    expect(code(await review('operator-supervisor'))).toBe('404 GRANT_NOT_FOUND');
     expect((await review('custodian-approver')).statusCode).toBe(200);
     expect(code(await review('custodian-approver'))).toBe('409 DUPLICATE_APPROVAL');
 

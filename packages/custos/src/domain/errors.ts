@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   ENTRY_NOT_FOUND: 404,
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
+  /** The request's headers exceed Node's limit (16 KB): refused before any route runs. */
+  HEADERS_TOO_LARGE: 431,
+  /** The request's headers or body did not arrive within the server's timeouts. */
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   // Gatekeeping (docs/gatekeeping.md).

@@ -52,7 +52,7 @@ export class RecordService {
     const declared = new Set(spec.fields.map((f) => f.name));
     for (const [name, value] of Object.entries(fields)) {
       if (!declared.has(name))
-        throw new CustosError('VALIDATION_FAILED', `unknown field "${name}" in ${collection}`);
+        throw new CustosError('VALIDATION_FAILED', 'fields names a field the collection does not declare');
       const t = typeof value;
       if (value !== null && t !== 'string' && t !== 'number' && t !== 'boolean') {
         throw new CustosError(

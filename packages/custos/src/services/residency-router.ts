@@ -29,7 +29,7 @@ export class ResidencyRouter {
   /** The collection's spec; throws `COLLECTION_UNKNOWN`. */
   collection(id: string): CollectionSpec {
     const c = this.collections.get(id);
-    if (!c) throw new CustosError('COLLECTION_UNKNOWN', `unknown collection "${id}"`);
+    if (!c) throw new CustosError('COLLECTION_UNKNOWN', 'unknown collection');
     return c;
   }
 

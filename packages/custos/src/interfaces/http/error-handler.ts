@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CustosError, type ErrorCode, httpStatusFor } from '../../domain/errors.js';
 
 /** The JSON body of every error response. It never echoes request values, records or tokens. */
@@ -32,6 +32,11 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
       return { status: 413, body: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is too large' } };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported content type' } };
+    // The router's own refusals: Fastify's messages quote the URL, so they are replaced.
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, body: { code: 'BAD_REQUEST', message: 'malformed URL' } };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { status: 400, body: { code: 'VALIDATION_FAILED', message: 'a path parameter is too long' } };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -45,15 +50,22 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
 }
 
+/**
+ * Answers an error with its status and coded body. It is the error handler, and also Fastify's
+ * `frameworkErrors` option, which the router calls for a malformed URL or an over-long path
+ * parameter before any route (or the error handler) is involved.
+ */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toErrorResponse(err);
+  if (body.ledgerIndex !== undefined) void reply.header('Custos-Ledger-Index', String(body.ledgerIndex));
+  if (status >= 500)
+    request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
+  void reply.status(status).send(body);
+}
+
 /** Installs the single error handler and the coded 404. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const { status, body } = toErrorResponse(err);
-    if (body.ledgerIndex !== undefined) void reply.header('Custos-Ledger-Index', String(body.ledgerIndex));
-    if (status >= 500)
-      request.log.error({ code: body.code, err: { name: (err as Error).name } }, 'request failed');
-    void reply.status(status).send(body);
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((_request, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', message: 'no such route' } satisfies ErrorBody);
   });

@@ -1,9 +1,11 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Custos } from '../../composition-root.js';
-import { installErrorHandler } from './error-handler.js';
+import { answerClientError } from './client-error.js';
+import { installErrorHandler, sendError } from './error-handler.js';
 import { installLedgerGuard } from './ledger-guard.js';
-import { installJsonParser } from './request-context.js';
+import { fixOpenApi } from './openapi-fixes.js';
+import { installAuthentication, installJsonParser, installQueryDefault } from './request-context.js';
 import { registerAccessRoutes } from './routes/access.js';
 import { registerEgressRoutes } from './routes/egress.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -26,12 +28,19 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
     bodyLimit: custos.config.server.bodyLimit,
     // Ids are validated by route schemas; keep the router strict about what it accepts.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    // A HEAD would run the GET handler: a real, recorded read. No route needs one (tlog-tiles
+    // clients use GET), so HEAD is a coded 404 like any other unknown route.
+    exposeHeadRoutes: false,
+    // The router's and Node's own refusals get coded bodies that never quote the URL or headers.
+    frameworkErrors: sendError,
+    clientErrorHandler: answerClientError,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
     },
   });
   installErrorHandler(app);
   installJsonParser(app);
+  installQueryDefault(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -42,8 +51,10 @@ export async function createServer(custos: Custos, options: ServerOptions = {}):
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
+    transformObject: fixOpenApi,
   });
   registerHealthRoutes(app, custos);
+  installAuthentication(app, custos);
   installLedgerGuard(app, custos);
   registerLedgerRoutes(app, custos);
   registerRecordRoutes(app, custos);

@@ -1,5 +1,5 @@
 import type { CustosConfig } from '../../domain/config.js';
-import { CustosError } from '../../domain/errors.js';
+import { CustosError, isCustosError } from '../../domain/errors.js';
 import type { AccessStore, PolicyFile } from '../../ports/access-store.js';
 import { type LoadedPolicies, loadPolicies, type PolicyText, splitPolicies } from '../policy/policy-set.js';
 
@@ -13,9 +13,23 @@ export const PROTECTED_POLICIES = [
   'flow-destination-only',
 ] as const;
 
-/** Splits policy files into policies (POLICY_INVALID on a syntax error). */
+/**
+ * Splits policy files into policies (POLICY_INVALID on a syntax error). The files come from a
+ * proposal, so the message names the file by position only: Cedar's parser output quotes the
+ * text. The parser's own words stay in `details`, which no HTTP response carries.
+ */
 export function policiesOf(files: readonly PolicyFile[]): PolicyText[] {
-  return files.flatMap((f) => splitPolicies(f.name, f.text));
+  return files.flatMap((f, i) => {
+    try {
+      return splitPolicies(f.name, f.text);
+    } catch (err) {
+      if (!isCustosError(err, 'POLICY_INVALID')) throw err;
+      throw new CustosError('POLICY_INVALID', `files[${i}] is not valid Cedar`, {
+        cause: err,
+        details: err.details,
+      });
+    }
+  });
 }
 
 /**

@@ -47,6 +47,22 @@ export class Governance {
     return undefined;
   }
 
+  /**
+   * True when the principal may see a request (and the grant it led to): custodians, auditors,
+   * its requester, and whoever may approve it.
+   */
+  maySeeRequest(
+    p: Principal,
+    r: { readonly requester: PrincipalRef; readonly required: RequiredApprovals },
+  ): boolean {
+    return (
+      p.orgKind === 'custodian' ||
+      p.orgKind === 'auditor' ||
+      p.id === r.requester.id ||
+      this.requestVoteKind(p, r.required) !== undefined
+    );
+  }
+
   /** True when the principal may hold a break-glass grant. */
   canBreakGlass(p: Principal): boolean {
     return this.has(p, 'custodian', this.spec.breakGlass.role);

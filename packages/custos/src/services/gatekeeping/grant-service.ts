@@ -101,10 +101,26 @@ export class GrantService {
     return g;
   }
 
-  /** Revokes a grant: its holder, a custodian approver or a break-glass reviewer may. Effective at once. */
-  async revoke(principal: Principal, id: string, reason: string | undefined): Promise<GrantView> {
+  /** True when the principal may see the request a grant came from, and so the grant. */
+  private async maySee(principal: Principal, g: StoredGrant): Promise<boolean> {
+    const r = await this.ctx.store.getRequest(g.requestId);
+    return r !== undefined && this.ctx.governance.maySeeRequest(principal, r);
+  }
+
+  /**
+   * A grant the principal may see (whoever may see its request). Any other grant is
+   * GRANT_NOT_FOUND, the same answer as an unknown id, so ids cannot be probed.
+   */
+  async getFor(principal: Principal, id: string): Promise<StoredGrant> {
     refuseParent(principal);
     const g = await this.get(id);
+    if (!(await this.maySee(principal, g))) throw new CustosError('GRANT_NOT_FOUND', 'no such grant');
+    return g;
+  }
+
+  /** Revokes a grant: its holder, a custodian approver or a break-glass reviewer may. Effective at once. */
+  async revoke(principal: Principal, id: string, reason: string | undefined): Promise<GrantView> {
+    const g = await this.getFor(principal, id);
     const gov = this.ctx.governance;
     const allowed =
       principal.id === g.grantee.id ||

@@ -105,12 +105,7 @@ export class RequestService {
   }
 
   private visible(p: Principal, r: StoredRequest): boolean {
-    return (
-      p.orgKind === 'custodian' ||
-      p.orgKind === 'auditor' ||
-      p.id === r.requester.id ||
-      this.ctx.governance.requestVoteKind(p, r.required) !== undefined
-    );
+    return this.ctx.governance.maySeeRequest(p, r);
   }
 
   /** Requests the principal may see, newest first. */

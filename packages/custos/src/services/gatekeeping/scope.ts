@@ -33,20 +33,21 @@ export function validateScope(config: CustosConfig, input: ScopeInput): AccessSc
   if (input.collections.length === 0) invalid('scope names no collection');
   const collections = unique(input.collections, 'collections');
   const specs = collections.map(
-    (c) => config.collections.find((x) => x.id === c) ?? invalid(`unknown collection "${c}"`),
+    (c) =>
+      config.collections.find((x) => x.id === c) ?? invalid('scope.collections names an unknown collection'),
   );
   const fields = unique(input.fields ?? [], 'fields');
   for (const f of fields) {
     if (!specs.some((s) => s.fields.some((x) => x.name === f)))
-      invalid(`field "${f}" is in none of the collections`);
+      invalid('scope.fields names a field in none of the collections');
   }
   const actions = unique<ScopeAction>(input.actions ?? ['read'], 'actions');
   if (actions.length === 0) invalid('scope names no action');
-  for (const a of actions) if (!ACTIONS.includes(a)) invalid(`unknown action "${String(a)}"`);
+  for (const a of actions) if (!ACTIONS.includes(a)) invalid('scope.actions names an unknown action');
   const s = input.subjects;
   if ('jurisdiction' in s) {
     if (!config.jurisdictions.some((j) => j.id === s.jurisdiction))
-      invalid(`unknown jurisdiction "${s.jurisdiction}"`);
+      invalid('scope.subjects names an unknown jurisdiction');
     return { collections, fields, actions, subjects: { kind: 'filter', jurisdiction: s.jurisdiction } };
   }
   const ids = s as readonly string[];

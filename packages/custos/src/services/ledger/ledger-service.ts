@@ -367,7 +367,7 @@ export class LedgerService {
     const size = this.tree.size;
     if (!Number.isSafeInteger(index) || index < 0)
       throw new CustosError('BAD_REQUEST', 'index must be a non-negative integer');
-    if (index >= size) throw new CustosError('ENTRY_NOT_FOUND', `no ledger entry ${index}`);
+    if (index >= size) throw new CustosError('ENTRY_NOT_FOUND', 'no ledger entry at that index');
     let cp = this.latest;
     if (cp === undefined || cp.size <= index) cp = await this.checkpoint();
     const [entry] = await this.store.readEntries(index, index + 1);

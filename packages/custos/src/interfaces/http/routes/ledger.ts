@@ -11,6 +11,13 @@ const errorBody = {
   properties: { code: { type: 'string' }, message: { type: 'string' } },
 } as const;
 const binary = { type: 'string', format: 'binary' } as const;
+/** Every ledger route needs a token and a `readLedger` permit (the ledger guard). */
+const security = [{ bearer: [] }];
+const refusals = { 401: errorBody, 403: errorBody, 503: errorBody } as const;
+const text = (description: string) => ({
+  description,
+  content: { 'text/plain': { schema: { type: 'string' } } },
+});
 
 /** Full tiles never change (c2sp.org/tlog-tiles §Caching); everything else may. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -50,8 +57,8 @@ export function registerLedgerRoutes(app: FastifyInstance, custos: Custos): void
       schema: {
         summary: 'Latest signed checkpoint (c2sp.org/tlog-checkpoint signed note)',
         tags: ['ledger'],
-        produces: ['text/plain'],
-        response: { 200: { type: 'string' }, 503: errorBody },
+        security,
+        response: { 200: text('the checkpoint note'), ...refusals },
       },
     },
     async (_req, reply) => {
@@ -65,8 +72,8 @@ export function registerLedgerRoutes(app: FastifyInstance, custos: Custos): void
       schema: {
         summary: 'Verifier key of the checkpoint signer (C2SP signed-note vkey)',
         tags: ['ledger'],
-        produces: ['text/plain'],
-        response: { 200: { type: 'string' } },
+        security,
+        response: { 200: text('the vkey line'), ...refusals },
       },
     },
     async (_req, reply) => reply.type('text/plain; charset=utf-8').send(`${ledger.verifierKey}\n`),
@@ -79,8 +86,13 @@ export function registerLedgerRoutes(app: FastifyInstance, custos: Custos): void
           'Hash tile tile/<L>/<N>[.p/<W>] or entry bundle tile/entries/<N>[.p/<W>] (c2sp.org/tlog-tiles)',
         tags: ['ledger'],
         params: { type: 'object', properties: { '*': { type: 'string', maxLength: 64 } }, required: ['*'] },
-        produces: ['application/octet-stream'],
-        response: { 200: binary, 400: errorBody, 404: errorBody },
+        security,
+        response: {
+          200: { description: 'the tile', content: { 'application/octet-stream': { schema: binary } } },
+          400: errorBody,
+          404: errorBody,
+          ...refusals,
+        },
       },
     },
     async (req, reply) => {
@@ -113,7 +125,9 @@ export function registerLedgerRoutes(app: FastifyInstance, custos: Custos): void
           },
           400: errorBody,
           404: errorBody,
+          ...refusals,
         },
+        security,
       },
     },
     async (req) => ledger.receipt(toSafeInt(req.params.index, 'index')),
@@ -141,7 +155,9 @@ export function registerLedgerRoutes(app: FastifyInstance, custos: Custos): void
             },
           },
           400: errorBody,
+          ...refusals,
         },
+        security,
       },
     },
     async (req) => {
