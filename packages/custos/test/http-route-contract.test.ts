@@ -139,8 +139,13 @@ describe('HTTP: every route authenticates first, refuses unknown query parameter
       expect(r.op.security, r.path).toEqual([{ bearer: [] }]);
       expect(Object.keys(r.op.responses), r.path).toEqual(expect.arrayContaining(['401', '403']));
     }
-    const exports = doc.paths['/v1/flows/{id}/exports']?.post;
-    expect(exports?.requestBody?.required).toBe(false);
+    for (const path of [
+      '/v1/flows/{id}/exports',
+      '/v1/policy/proposals/{id}/activate',
+      '/v1/flows/proposals/{id}/activate',
+    ]) {
+      expect(doc.paths[path]?.post?.requestBody?.required, path).toBe(false);
+    }
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         const purpose = op.parameters?.find((p) => p.in === 'header' && p.name === 'custos-purpose');

@@ -17,18 +17,17 @@ function optionalBody(op: Operation): boolean {
 /**
  * Corrects what @fastify/swagger cannot infer from route schemas:
  * - it marks every request body required; bodies whose schema admits `null` are optional (an
- *   empty body is read as `{}`). The activate routes are left as they are: their documentation
- *   is being reworked separately.
+ *   empty body is read as `{}`).
  * - the purpose header is validated by the access service (which records a refusal), not the
  *   schema, so the schema leaves it optional; every route that declares it refuses without it.
  */
 export const fixOpenApi: SwaggerTransformObject = (doc) => {
   if (!('openapiObject' in doc)) return doc.swaggerObject;
   const api = doc.openapiObject;
-  for (const [path, item] of Object.entries(api.paths ?? {})) {
+  for (const item of Object.values(api.paths ?? {})) {
     for (const op of Object.values(item ?? {}) as Operation[]) {
       if (typeof op !== 'object' || op === null) continue;
-      if (op.requestBody && optionalBody(op) && !path.endsWith('/activate')) op.requestBody.required = false;
+      if (op.requestBody && optionalBody(op)) op.requestBody.required = false;
       for (const p of op.parameters ?? [])
         if (p.in === 'header' && p.name === PURPOSE_HEADER) p.required = true;
     }
