@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Custos } from '../../composition-root.js';
 import { answerClientError } from './client-error.js';
 import { installErrorHandler, sendError } from './error-handler.js';
@@ -15,16 +15,41 @@ import { registerRecordRoutes } from './routes/records.js';
 
 /** Options for the HTTP interface. */
 export interface ServerOptions {
-  /** Fastify logging: off in tests, on in `custos serve`. */
-  readonly logger?: boolean;
+  /**
+   * Logging, as JSON lines: `true` logs every request and answer, `'errors'` only failures (what
+   * `custos serve` does without `--log`); absent or false logs nothing (tests).
+   */
+  readonly logger?: boolean | 'errors';
+  /** Where log lines go (default: standard output). */
+  readonly logStream?: { write(line: string): void };
   /** Registers extra routes before the server is sealed (benchmarks' baseline routes). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
+}
+
+/**
+ * The logger's settings. Requests are logged by their route pattern, never their URL: paths carry
+ * subject ids, record ids and cursors, which the log must not hold.
+ */
+function loggerOptions(options: ServerOptions): FastifyServerOptions['logger'] {
+  if (!options.logger) return false;
+  return {
+    level: options.logger === 'errors' ? 'error' : 'info',
+    ...(options.logStream ? { stream: options.logStream } : {}),
+    redact: ['req.headers.authorization'],
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        route: request.routeOptions?.url ?? '(no route)',
+        remoteAddress: request.ip,
+      }),
+    },
+  };
 }
 
 /** Builds the Fastify app for a composed Custos (not yet listening). */
 export async function createServer(custos: Custos, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    logger: loggerOptions(options),
     bodyLimit: custos.config.server.bodyLimit,
     // Ids are validated by route schemas; keep the router strict about what it accepts.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },

@@ -42,7 +42,8 @@ export function registerServeCommand(program: Command, _exit: ExitBox): void {
         systemStartEntry(config, release, custos.policies.version),
       );
       const cp = await custos.ledger.checkpoint();
-      const app = await createServer(custos, { logger: opts.log });
+      // Failures are always logged; every request only with --log.
+      const app = await createServer(custos, { logger: opts.log ? true : 'errors' });
       // Expiries and overdue break-glass reviews (docs/gatekeeping.md), on governance.breakGlass.checkIntervalSec.
       custos.gatekeeping.startTimer((err) =>
         process.stderr.write(`gatekeeping check failed: ${(err as Error).message ?? String(err)}\n`),
