@@ -25,6 +25,12 @@ export interface ProposalView {
   readonly decidedAt: string | undefined;
   readonly decidedBy: string | undefined;
   readonly files: readonly PolicyFile[];
+  /**
+   * False for a stored proposal whose text no longer splits into policies (a row written before
+   * proposals were bounded, or by another version): it is shown with an empty `diff` and can be
+   * rejected, but never approved into force (activation validates again).
+   */
+  readonly valid: boolean;
   readonly diff: readonly PolicyChange[];
   readonly approvals: readonly VoteView[];
   readonly required: { readonly board: number; readonly operator: number };
@@ -86,6 +92,7 @@ export class PolicyGovernance {
       decidedAt: undefined,
       decidedBy: undefined,
     };
+    // Everything the answer shows is computed before anything is stored or recorded.
     const diff = diffPolicies(this.current.policies, proposed.policies);
     const ids = (c: PolicyChange['change']): string[] => diff.filter((d) => d.change === c).map((d) => d.id);
     await this.ctx.ledger.append(
@@ -102,7 +109,7 @@ export class PolicyGovernance {
     );
     await this.ctx.store.createProposal(p);
     this.ctx.alerts.emit('policy.proposed', { proposalId: p.id, proposer: principal.id, version: p.version });
-    return this.view(p);
+    return this.view(p, diff);
   }
 
   /** A proposal, or PROPOSAL_NOT_FOUND. */
@@ -120,9 +127,22 @@ export class PolicyGovernance {
     return Promise.all(rows.map((p) => this.view(p)));
   }
 
-  /** A proposal with its diff against the active set and its votes. */
-  async view(p: StoredProposal): Promise<ProposalView> {
+  /** The diff of a stored proposal, or undefined when its text no longer splits into policies. */
+  private diffOf(p: StoredProposal): PolicyChange[] | undefined {
+    try {
+      return diffPolicies(this.current.policies, policiesOf(p.files));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A proposal with its diff against the active set and its votes. Never fails on the stored text:
+   * one that no longer parses is shown `valid: false` (a listing must not break on one bad row).
+   */
+  async view(p: StoredProposal, computed?: readonly PolicyChange[]): Promise<ProposalView> {
     const votes = await this.ctx.store.votes(p.id);
+    const diff = computed ?? this.diffOf(p);
     return {
       id: p.id,
       state: p.state,
@@ -134,7 +154,8 @@ export class PolicyGovernance {
       decidedAt: iso(p.decidedAt),
       decidedBy: p.decidedBy,
       files: p.files,
-      diff: diffPolicies(this.current.policies, policiesOf(p.files)),
+      valid: diff !== undefined,
+      diff: diff ?? [],
       approvals: votes.map(voteView),
       required: {
         board: this.ctx.config.governance.board.quorum,

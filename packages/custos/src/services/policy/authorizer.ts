@@ -70,6 +70,11 @@ export class Authorizer {
     return this.engine.policies.version;
   }
 
+  /** False when Cedar cannot be loaded: every decision is a deny, and `/readyz` says not ready. */
+  get available(): boolean {
+    return this.engine.available;
+  }
+
   /** Swaps in a new policy set; every cached decision is dropped. */
   replaceEngine(engine: CedarEngine): void {
     this.engine = engine;
@@ -115,6 +120,8 @@ export class Authorizer {
     if (hit) return hit;
     const cls = this.recordClass(req.jurisdiction, req.collection, req.category);
     const d = this.evaluate(req, `class:${req.jurisdiction}/${req.collection}`, cls);
+    // A trap says nothing about the class: deny this request, decide afresh next time.
+    if (d.trapped) return d;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, d);
     return d;

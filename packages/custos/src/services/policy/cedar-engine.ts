@@ -1,14 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { CustosError } from '../../domain/errors.js';
-
-// Node 20's V8 (11.3) can abort the process ("Fatal error: unreachable code" in
-// Deoptimizer::DoComputeBuiltinContinuation) when TurboFan-inlined code around the Cedar wasm
-// calls is lazily deoptimized. Reproduced under load in the authorizer property test; turning
-// off TurboFan inlining avoids it. Set before any of this code is optimized.
-setFlagsFromString('--no-turbo-inlining');
-
 import type { Principal } from '../../domain/principal.js';
+import { CEDAR, type CedarRuntime } from './cedar-runtime.js';
 import type { LoadedPolicies } from './policy-set.js';
 
 /** Actions on records and the ledger, as named in the Cedar schema. */
@@ -47,6 +40,8 @@ export interface CedarDecision {
   /** Ids of the policies that decided (the determining permits, or the forbids). */
   readonly reasons: readonly string[];
   readonly errors: readonly string[];
+  /** Cedar itself failed (a wasm trap, or no engine): a deny that says nothing about the request, so not cached. */
+  readonly trapped?: true;
 }
 
 let counter = 0;
@@ -68,37 +63,51 @@ function principalEntity(principal: Principal): cedar.EntityJson {
   };
 }
 
-/** The one place Cedar runs; a thrown error becomes a failure answer (and so a deny). */
-function callCedar(call: cedar.StatefulAuthorizationCall): cedar.AuthorizationAnswer {
-  try {
-    return cedar.statefulIsAuthorized(call);
-  } catch (err) {
-    const message = `cedar: ${(err as Error).message}`;
-    return {
-      type: 'failure',
-      errors: [{ message, help: null, code: null, url: null, severity: null }],
-      warnings: [],
-    };
-  }
+/** A deny for a request Cedar could not answer at all. */
+function denyUnanswered(message: string): CedarDecision {
+  return { allow: false, reasons: [], errors: [`cedar: ${message}`], trapped: true };
 }
 
 /**
  * Cedar through the wasm build, with the schema and policy set parsed once (`preparse*`) and
- * evaluated with `statefulIsAuthorized`, which is ~10x faster than re-parsing per call.
+ * evaluated with `statefulIsAuthorized`, which is ~10x faster than re-parsing per call. The
+ * preparsed state lives inside the wasm instance: when the runtime replaces a trapped instance,
+ * the next call parses them again into the new one. Every failure of Cedar is a deny (fail closed).
  */
 export class CedarEngine {
   private readonly schemaName: string;
   private readonly setId: string;
+  /** The runtime generation the schema and set were preparsed in. */
+  private prepared = -1;
 
-  constructor(readonly policies: LoadedPolicies) {
+  constructor(
+    readonly policies: LoadedPolicies,
+    private readonly runtime: CedarRuntime = CEDAR,
+  ) {
     counter++;
     this.schemaName = `custos-schema-${counter}`;
     this.setId = `custos-policies-${counter}`;
-    const s = cedar.preparseSchema(this.schemaName, policies.schema);
-    if (s.type !== 'success') throw new CustosError('POLICY_INVALID', 'schema failed to parse');
-    const staticPolicies = Object.fromEntries(policies.policies.map((p) => [p.id, p.text]));
-    const p = cedar.preparsePolicySet(this.setId, { staticPolicies });
-    if (p.type !== 'success') throw new CustosError('POLICY_INVALID', 'policy set failed to parse');
+    const problem = this.prepare();
+    if (problem !== undefined) throw new CustosError('POLICY_INVALID', problem);
+  }
+
+  /** False when Cedar cannot be loaded at all (every decision is then a deny). */
+  get available(): boolean {
+    return this.runtime.available;
+  }
+
+  /** Preparses the schema and policy set into the current instance; a problem, or undefined. */
+  private prepare(): string | undefined {
+    const staticPolicies = Object.fromEntries(this.policies.policies.map((p) => [p.id, p.text]));
+    const run = this.runtime.run((c) => {
+      const s = c.preparseSchema(this.schemaName, this.policies.schema);
+      if (s.type !== 'success') return 'schema failed to parse';
+      const p = c.preparsePolicySet(this.setId, { staticPolicies });
+      return p.type === 'success' ? undefined : 'policy set failed to parse';
+    });
+    if (!run.ok) return `policy set cannot be evaluated: ${run.message}`;
+    if (run.value === undefined) this.prepared = this.runtime.generation;
+    return run.value;
   }
 
   /** Evaluates one request. `resourceId` names the Record (per-record calls) or the class. */
@@ -148,7 +157,11 @@ export class CedarEngine {
     context: cedar.Context,
     entities: cedar.Entities,
   ): CedarDecision {
-    const answer = callCedar({
+    if (this.prepared !== this.runtime.generation) {
+      const problem = this.prepare();
+      if (problem !== undefined) return denyUnanswered(problem);
+    }
+    const call: cedar.StatefulAuthorizationCall = {
       principal: { type: 'Custos::Principal', id: principal.id },
       action: { type: 'Custos::Action', id: action },
       resource,
@@ -157,7 +170,10 @@ export class CedarEngine {
       validateRequest: true,
       preparsedPolicySetId: this.setId,
       entities,
-    });
+    };
+    const run = this.runtime.run((c) => c.statefulIsAuthorized(call));
+    if (!run.ok) return denyUnanswered(run.message);
+    const answer = run.value;
     if (answer.type !== 'success') {
       const failures: string[] = [];
       for (const e of answer.errors) failures.push(e.message);

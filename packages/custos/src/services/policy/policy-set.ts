@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { CustosError } from '../../domain/errors.js';
+import { CEDAR } from './cedar-runtime.js';
+import { checkPolicyBounds, checkPolicySetSize } from './policy-bounds.js';
 
 /** Where the shipped schema and default policies live. */
 export const SHIPPED_POLICY_DIR = fileURLToPath(new URL('../../../policies/', import.meta.url));
@@ -23,9 +24,20 @@ export interface LoadedPolicies {
   readonly version: string;
 }
 
-/** Splits a policy file into policies, each named by its `@id` annotation (or `file#n`). */
+/** A policy text Cedar could not even process (it trapped): refused, and the engine was reloaded. */
+function unprocessable(what: string): CustosError {
+  return new CustosError('POLICY_INVALID', `${what}: Cedar could not process the policy text`);
+}
+
+/**
+ * Splits a policy file into policies, each named by its `@id` annotation (or `file#n`). The text is
+ * bounded first (size, nesting: see POLICY_LIMITS), so Cedar never sees a text it would trap on.
+ */
 export function splitPolicies(file: string, text: string): PolicyText[] {
-  const parts = cedar.policySetTextToParts(text);
+  checkPolicyBounds(file, text);
+  const run = CEDAR.run((c) => c.policySetTextToParts(text));
+  if (!run.ok) throw unprocessable(file);
+  const parts = run.value;
   if (parts.type !== 'success') {
     const msg = parts.errors.map((e) => e.message).join('; ');
     throw new CustosError('POLICY_INVALID', `${file}: ${msg}`, {
@@ -50,6 +62,8 @@ function lineOf(text: string, offset: number): number {
  * gateway decide once per class (see Authorizer).
  */
 export function validatePolicies(schema: string, policies: readonly PolicyText[]): void {
+  checkPolicySetSize(policies);
+  for (const p of policies) checkPolicyBounds(p.file, p.text);
   const problems: string[] = [];
   const ids = new Set<string>();
   for (const p of policies) {
@@ -62,11 +76,11 @@ export function validatePolicies(schema: string, policies: readonly PolicyText[]
     }
   }
   const staticPolicies = Object.fromEntries(policies.map((p) => [p.id, p.text]));
-  const answer = cedar.validate({
-    schema,
-    policies: { staticPolicies },
-    validationSettings: { mode: 'strict' },
-  });
+  const run = CEDAR.run((c) =>
+    c.validate({ schema, policies: { staticPolicies }, validationSettings: { mode: 'strict' } }),
+  );
+  if (!run.ok) throw unprocessable('policy set');
+  const answer = run.value;
   if (answer.type === 'failure') {
     for (const e of answer.errors) problems.push(`policy set: ${e.message}`);
   } else {

@@ -33,6 +33,9 @@ export function registerHealthRoutes(app: FastifyInstance, custos: Custos): void
       }
       checks.ledger = (await custos.ledger.isWritable()) ? 'ok' : 'unavailable';
       if (checks.ledger !== 'ok') ready = false;
+      // Without a Cedar engine every decision is a deny: not ready.
+      checks.policy = custos.authorizer.available ? 'ok' : 'unavailable';
+      if (checks.policy !== 'ok') ready = false;
       for (const [id, store] of custos.stores) {
         try {
           await store.scan(undefined, 1);
