@@ -1,5 +1,6 @@
 import { type CliIo, CliUsageError, EXIT_OK, EXIT_USAGE, processIo } from './cli/cli-io.js';
 import { runLedgerCommand } from './cli/ledger-command.js';
+import { printable, printableLines } from './cli/printable.js';
 import { runProofCommand } from './cli/proof-command.js';
 
 /** Top-level help of the custos-verify command. */
@@ -16,7 +17,14 @@ Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.`;
  * Entry point of the `custos-verify` CLI (Node only). Parses `argv` (without node and script),
  * runs the command and returns the exit code: 0 ok, 1 verification failure, 2 usage or I/O error.
  */
-export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: CliIo = processIo): Promise<number> {
+  // Whatever a line carries (a server's reply, an entry, a path), nothing in it reaches the
+  // terminal as a control sequence.
+  const io: CliIo = {
+    out: (line) => rawIo.out(printableLines(line)),
+    err: (line) => rawIo.err(printableLines(line)),
+    readStdin: () => rawIo.readStdin(),
+  };
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -36,7 +44,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     }
   } catch (err) {
     if (err instanceof CliUsageError) {
-      io.err(`custos-verify: ${err.message}`);
+      io.err(`custos-verify: ${printable(err.message)}`);
       return EXIT_USAGE;
     }
     // parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
@@ -45,7 +53,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.err(`custos-verify: ${(err as Error).message}`);
       return EXIT_USAGE;
     }
-    io.err(`custos-verify: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`custos-verify: unexpected error: ${printable(err instanceof Error ? err.message : String(err))}`);
     return EXIT_USAGE;
   }
 }

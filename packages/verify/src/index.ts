@@ -15,7 +15,13 @@ export {
   FailureList,
 } from './audit/audit-report.js';
 export type { BundleCheckPool, BundleCheckResult, InvalidEntry } from './audit/bundle-checker.js';
-export { type FetchedTile, fetchTile, MemoryTileSource, type TileSource } from './audit/tile-source.js';
+export {
+  type FetchedTile,
+  fetchTile,
+  MemoryTileSource,
+  type TileGetOptions,
+  type TileSource,
+} from './audit/tile-source.js';
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint/checkpoint.js';
 export {
   COSIGNATURE_SIZE,
@@ -28,7 +34,10 @@ export {
   signCheckpoint,
   type VerifiedCheckpoint,
   type VerifiedCosignature,
+  type VerifyCheckpointOptions,
   verifyCheckpoint,
+  witnessKeys,
+  witnessQuorum,
 } from './checkpoint/signed-checkpoint.js';
 export {
   createEd25519Signer,

@@ -165,6 +165,21 @@ function auditSuites(mode: string, audit: Audit): void {
         expect(report.failures).toContainEqual(expect.objectContaining({ check: 'entry-count', index: 299 }));
       });
 
+      it('a "full" bundle served for a missing partial one must hold 256 entries', async () => {
+        const log = await createLog(300);
+        const grown = buildTiles([...log.entries, ...log.entries.slice(0, 56)]);
+        log.files.delete(entryBundlePath(1, 44));
+        log.files.set(entryBundlePath(1), grown.get(entryBundlePath(1, 100)) as Uint8Array);
+        const report = await audit(new MemoryTileSource(log.files), { verifiers: log.verifiers });
+        expect(report.failures).toEqual([
+          expect.objectContaining({
+            check: 'entry-count',
+            index: 256,
+            message: 'tile/entries/001 holds 100 entries, expected 256',
+          }),
+        ]);
+      });
+
       it('a truncated log re-signed at a smaller size: rollback against the trusted state', async () => {
         const log = await createLog(600);
         const small = await createLog(0, { key: log.key, entries: log.entries.slice(0, 500) });
@@ -324,6 +339,42 @@ function auditSuites(mode: string, audit: Audit): void {
         const report = await audit(source, { verifiers: log.verifiers });
         expect(report.failures[0]).toMatchObject({ check: 'entry-bundle', index: 256 });
         await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+
+      it('aborts the reads still in flight once the scan stops', async () => {
+        const log = await createLog(1000);
+        const signals: AbortSignal[] = [];
+        const source: TileSource = {
+          get: (path, options) => {
+            if (path === 'tile/entries/000') return Promise.resolve(undefined);
+            if (!path.startsWith('tile/entries/')) return Promise.resolve(log.files.get(path));
+            // A read that never completes unless aborted.
+            const signal = options?.signal;
+            if (signal !== undefined) signals.push(signal);
+            return new Promise((_resolve, reject) =>
+              signal?.addEventListener('abort', () => reject(signal.reason)),
+            );
+          },
+        };
+        const report = await audit(source, { verifiers: log.verifiers });
+        expect(report.failures[0]).toMatchObject({ check: 'entry-bundle', index: 0 });
+        expect(signals.length).toBeGreaterThan(0);
+        expect(signals.every((signal) => signal.aborted)).toBe(true);
+      });
+
+      it('requires the trusted witnesses to have cosigned: checkpoint-witness', async () => {
+        const log = await createLog(3);
+        const witness = parseVerifierKey((await generateNoteKey('witness.example/w1', 4)).verifierKey);
+        const verifiers = [...log.verifiers, witness];
+        const report = await audit(new MemoryTileSource(log.files), { verifiers });
+        expect(report.failures).toEqual([
+          expect.objectContaining({ check: 'checkpoint-witness', code: 'COSIGNATURE_MISSING' }),
+        ]);
+        const relaxed = await audit(new MemoryTileSource(log.files), { verifiers, minWitnesses: 0 });
+        expect(relaxed.ok).toBe(true);
+        await expect(audit(new MemoryTileSource(log.files), { verifiers, minWitnesses: 2 })).rejects.toThrow(
+          'minWitnesses',
+        );
       });
 
       it('lets I/O errors of the source propagate', async () => {

@@ -12,6 +12,7 @@ import {
   emptyRoot,
   formatCheckpoint,
   formatKeyId,
+  formatNote,
   formatVerifierKey,
   generateNoteKey,
   hashLeaf,
@@ -21,8 +22,10 @@ import {
   parseVerifierKey,
   SIGNATURE_TYPE_COSIGNATURE_V1,
   signCheckpoint,
+  signNote,
   type VerifyErrorCode,
   verifyCheckpoint,
+  witnessKeys,
 } from '@custos/verify';
 import { describe, expect, it } from 'vitest';
 
@@ -132,6 +135,41 @@ describe('signed checkpoints', () => {
     expect(await asyncCode(signCheckpoint(cp, await createNoteSigner(other.signerKey)))).toBe(
       'ORIGIN_MISMATCH',
     );
+  });
+
+  it('rejects a failing signature by any trusted key, also one not named after the origin', async () => {
+    const log = await generateNoteKey(origin);
+    const other = await generateNoteKey('witness.example/ed');
+    const otherSigner = await createNoteSigner(other.signerKey);
+    const note = await signCheckpoint(cp, await createNoteSigner(log.signerKey));
+    const wrong = await otherSigner.sign(new TextEncoder().encode('other text\n'));
+    const line = formatNote('x\n', [{ name: otherSigner.name, keyId: otherSigner.keyId, signature: wrong }]);
+    const forged = note + line.slice('x\n\n'.length);
+    const logKey = parseVerifierKey(log.verifierKey);
+    await expect(verifyCheckpoint(forged, [logKey])).resolves.toBeDefined();
+    expect(await asyncCode(verifyCheckpoint(forged, [logKey, parseVerifierKey(other.verifierKey)]))).toBe(
+      'SIGNATURE_INVALID',
+    );
+    // A valid signature by that key is still not the log's.
+    const byOther = await signNote(formatCheckpoint(cp), [otherSigner]);
+    expect(await asyncCode(verifyCheckpoint(byOther, [logKey, parseVerifierKey(other.verifierKey)]))).toBe(
+      'NOTE_UNVERIFIED',
+    );
+  });
+
+  it('requires cosignatures by the trusted witness keys: all by default, or minWitnesses', async () => {
+    const log = await generateNoteKey(origin);
+    const w1 = await generateNoteKey('w1.example', 4);
+    const w2 = await generateNoteKey('w2.example', 4);
+    const keys = [log, w1, w2].map((k) => parseVerifierKey(k.verifierKey));
+    const note = await signCheckpoint(cp, await createNoteSigner(log.signerKey), [
+      await createNoteSigner(w1.signerKey),
+    ]);
+    expect(await asyncCode(verifyCheckpoint(note, keys))).toBe('COSIGNATURE_MISSING');
+    expect((await verifyCheckpoint(note, keys, { minWitnesses: 1 })).cosignatures).toHaveLength(1);
+    expect(await asyncCode(verifyCheckpoint(note, keys, { minWitnesses: 3 }))).toBe('INPUT_INVALID');
+    expect(await asyncCode(verifyCheckpoint(note, keys, { minWitnesses: 0.5 }))).toBe('INPUT_INVALID');
+    expect(witnessKeys(keys).map((k) => k.name)).toEqual(['w1.example', 'w2.example']);
   });
 
   it('rejects a malformed checkpoint body and a tampered size', async () => {

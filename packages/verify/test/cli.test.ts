@@ -2,36 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { encodeEntry, generateNoteKey, MerkleTree, toBase64 } from '@custos/verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli/cli-io.js';
-import { main } from '../src/cli.js';
+import { runCli as run, writeLog } from './helpers/cli-run.js';
 import { sampleEntry } from './helpers/entries.js';
 import { createLog, type LogFixture } from './helpers/log-fixture.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(args: string[], stdin = ''): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), readStdin: async () => stdin };
-  const code = await main(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-async function writeLog(dir: string, files: Map<string, Uint8Array>): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-  for (const [path, bytes] of files) {
-    const file = join(dir, ...path.split('/'));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, bytes);
-  }
-}
 
 let root: string;
 let log: LogFixture;

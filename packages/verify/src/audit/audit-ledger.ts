@@ -1,9 +1,9 @@
-import { verifyCheckpoint } from '../checkpoint/signed-checkpoint.js';
+import { verifyCheckpoint, witnessQuorum } from '../checkpoint/signed-checkpoint.js';
 import { toBase64 } from '../encoding/base64.js';
 import { equalBytes } from '../encoding/bytes.js';
-import { isVerifyError } from '../errors.js';
+import { isVerifyError, type VerifyErrorCode } from '../errors.js';
 import type { NoteVerifier } from '../note/note-verifier.js';
-import { type AuditCosignature, type AuditReport, FailureList } from './audit-report.js';
+import { type AuditCheck, type AuditCosignature, type AuditReport, FailureList } from './audit-report.js';
 import type { BundleCheckPool } from './bundle-checker.js';
 import { checkUpperTiles } from './check-upper-tiles.js';
 import { scanEntries } from './scan-entries.js';
@@ -17,8 +17,13 @@ export interface TrustedState {
 
 /** Options of {@link auditLedger}. */
 export interface AuditOptions {
-  /** Trusted log keys (the one named after the origin signs) and optional cosigner keys. */
+  /** Trusted log keys (the one named after the origin signs) and witness (cosigner) keys. */
   readonly verifiers: readonly NoteVerifier[];
+  /**
+   * Witness keys that must have cosigned the checkpoint (default: all given); see
+   * {@link verifyCheckpoint}. Throws INPUT_INVALID when larger than the witness keys given.
+   */
+  readonly minWitnesses?: number;
   /** Signed checkpoint to audit; fetched from `checkpoint` at the source when absent. */
   readonly checkpoint?: string | Uint8Array;
   /** Previously trusted state; the new checkpoint must be consistent with it. */
@@ -37,13 +42,15 @@ export interface AuditOptions {
 }
 
 /**
- * Audits a whole tiled log offline: verifies the checkpoint signature, schema-checks and hashes
+ * Audits a whole tiled log offline: verifies the checkpoint signature and witness cosignatures
+ * (`checkpoint-witness` when too few trusted witnesses cosigned), schema-checks and hashes
  * every entry, compares the leaf hashes and upper tiles with the served hash tiles (naming the
  * first mismatching entry), recomputes the root, checks the entry count, and checks consistency
  * with the trusted state (rollback, fork, rewritten prefix). Reports instead of throwing;
- * only I/O errors from the source reject.
+ * only I/O errors from the source and a `minWitnesses` above the witness keys given reject.
  */
 export async function auditLedger(source: TileSource, options: AuditOptions): Promise<AuditReport> {
+  const minWitnesses = witnessQuorum(options.verifiers, options.minWitnesses);
   const failures = new FailureList(options.maxFailuresPerCheck ?? 10);
   const report = (extra: Partial<AuditReport> = {}): AuditReport => {
     const list = failures.list();
@@ -56,21 +63,16 @@ export async function auditLedger(source: TileSource, options: AuditOptions): Pr
   }
   let verified: Awaited<ReturnType<typeof verifyCheckpoint>>;
   try {
-    verified = await verifyCheckpoint(note, options.verifiers);
+    verified = await verifyCheckpoint(note, options.verifiers, { minWitnesses });
   } catch (err) {
     if (!isVerifyError(err)) throw err;
-    const malformed = err.code === 'NOTE_MALFORMED' || err.code === 'CHECKPOINT_MALFORMED';
-    failures.add({
-      check: malformed ? 'checkpoint' : 'checkpoint-signature',
-      code: err.code,
-      message: err.message,
-    });
+    failures.add({ check: checkpointCheckOf(err.code), code: err.code, message: err.message });
     return report();
   }
   const { origin, size, root } = verified.checkpoint;
   const cosignatures: AuditCosignature[] = verified.cosignatures.map((c) => ({
     name: c.name,
-    timestamp: Number(c.timestamp),
+    timestamp: c.timestamp,
   }));
   const trusted = options.trusted;
   if (trusted !== undefined) checkTrustedState(trusted, size, root, failures);
@@ -112,6 +114,11 @@ export async function auditLedger(source: TileSource, options: AuditOptions): Pr
     }
   }
   return report({ origin, size, root: toBase64(root), entriesChecked: scan.entriesChecked, cosignatures });
+}
+
+function checkpointCheckOf(code: VerifyErrorCode): AuditCheck {
+  if (code === 'NOTE_MALFORMED' || code === 'CHECKPOINT_MALFORMED') return 'checkpoint';
+  return code === 'COSIGNATURE_MISSING' ? 'checkpoint-witness' : 'checkpoint-signature';
 }
 
 // RFC 9162 §2.1.4 consistency against the trusted state: a log never shrinks and never signs two

@@ -4,6 +4,7 @@ import type { VerifyErrorCode } from '../errors.js';
 export type AuditCheck =
   | 'checkpoint'
   | 'checkpoint-signature'
+  | 'checkpoint-witness'
   | 'entry-bundle'
   | 'entry-schema'
   | 'entry-count'
@@ -22,7 +23,8 @@ export interface AuditFailure {
 /** A cosignature found valid on the audited checkpoint. */
 export interface AuditCosignature {
   readonly name: string;
-  readonly timestamp: number;
+  /** POSIX seconds, exact: a valid cosignature may carry any value up to 2^63 − 1. */
+  readonly timestamp: bigint;
 }
 
 /** Result of an audit: ok only when every check passed. Failures are listed in the order found. */

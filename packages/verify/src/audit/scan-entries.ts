@@ -51,6 +51,17 @@ type Fetched = { bundle: FetchedTile; tile: FetchedTile; check?: Promise<BundleC
  * the leaves into a compact range to recompute the root. Fetches run `concurrency` bundles ahead.
  */
 export async function scanEntries(source: TileSource, opts: ScanOptions): Promise<EntryScan> {
+  // Once the scan stops (done, or a bundle is missing or undecodable), the reads still in flight
+  // ahead of it are useless: abort them so that a source that hangs cannot hold the verdict back.
+  const inFlight = new AbortController();
+  try {
+    return await scan(source, opts, inFlight.signal);
+  } finally {
+    inFlight.abort();
+  }
+}
+
+async function scan(source: TileSource, opts: ScanOptions, signal: AbortSignal): Promise<EntryScan> {
   const { size, trustedSize, failures } = opts;
   // Bundle refs are computed on demand: a hostile size must not allocate a huge list.
   const bundleCount = Math.ceil(size / TILE_WIDTH);
@@ -64,15 +75,16 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
     const ref = bundleRef(k);
     if (ref === undefined || pending.has(k)) return;
     const tileRef: TileRef = { kind: 'hash', level: 0, index: ref.index, width: ref.width };
-    const fetched = Promise.all([fetchTile(source, ref), fetchTile(source, tileRef)]).then(
-      ([bundle, tile]): Fetched => {
-        if (pool === undefined || bundle.bytes === undefined) return { bundle, tile };
-        const check = pool.check(bundle.bytes, ref.width, usableTile(tile, ref));
-        // Settled in the loop below; a scan that stops early must not leave it unhandled.
-        check.catch(() => undefined);
-        return { bundle, tile, check };
-      },
-    );
+    const fetched = Promise.all([
+      fetchTile(source, ref, { signal }),
+      fetchTile(source, tileRef, { signal }),
+    ]).then(([bundle, tile]): Fetched => {
+      if (pool === undefined || bundle.bytes === undefined) return { bundle, tile };
+      const check = pool.check(bundle.bytes, ref.width, usableTile(tile, ref));
+      // Settled in the loop below; a scan that stops early must not leave it unhandled.
+      check.catch(() => undefined);
+      return { bundle, tile, check };
+    });
     // A prefetch left behind when the scan stops early must not become an unhandled rejection.
     fetched.catch(() => undefined);
     pending.set(k, fetched);
@@ -146,14 +158,15 @@ export async function scanEntries(source: TileSource, opts: ScanOptions): Promis
         message: `entry ${index}: leaf hash does not match hash tile ${tile.path}`,
       });
     }
-    // A full bundle served for a missing partial one may hold more entries than the tree has.
-    const served = bundle.fromFullTile ? n : result.count;
+    // A full bundle served for a missing partial one holds more entries than the tree has, but
+    // it must be full: 256 entries, as a full hash tile must hold 256 hashes (tlog-tiles).
+    const expected = bundle.fromFullTile ? TILE_WIDTH : ref.width;
     entriesChecked += n;
-    if (served !== ref.width) {
+    if (result.count !== expected) {
       failures.add({
         check: 'entry-count',
-        index: start + n,
-        message: `${bundle.path} holds ${served} entries, expected ${ref.width}`,
+        index: n < ref.width ? start + n : start,
+        message: `${bundle.path} holds ${result.count} entries, expected ${expected}`,
       });
     }
     const usable = n === ref.width;

@@ -2,16 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { verifyCheckpoint } from '../checkpoint/signed-checkpoint.js';
 import { fromBase64 } from '../encoding/base64.js';
-import { utf8Encode } from '../encoding/bytes.js';
+import { isWellFormedString, utf8Encode } from '../encoding/bytes.js';
 import { parseEntry } from '../entry/entry-codec.js';
 import { isVerifyError } from '../errors.js';
 import { hashLeaf } from '../merkle/rfc6962.js';
 import { verifyInclusion } from '../merkle/verify-inclusion.js';
 import { type CliIo, CliUsageError, EXIT_FAILED, EXIT_OK } from './cli-io.js';
-import { parseKeys } from './parse-keys.js';
+import { parseKeys, parseMinWitnesses } from './parse-keys.js';
+import { printable } from './printable.js';
 
 /** Help text of `custos-verify proof`. */
-export const PROOF_USAGE = `Usage: custos-verify proof --receipt FILE|- --key VKEY [--key VKEY ...]
+export const PROOF_USAGE = `Usage: custos-verify proof --receipt FILE|- --key VKEY [--key VKEY ...] [--min-witnesses N]
 
 Verifies a ledger receipt: the checkpoint signature, the entry against schema v1, and the
 inclusion proof of the entry at its index (RFC 9162 §2.1.3.2). A receipt is JSON:
@@ -19,7 +20,8 @@ inclusion proof of the entry at its index (RFC 9162 §2.1.3.2). A receipt is JSO
     "checkpoint": "<signed checkpoint note>" }
 
   --receipt FILE  receipt file, or - for standard input
-  --key VKEY      trusted verifier key name+hex8+base64 (repeatable)
+  --key VKEY      trusted verifier key name+hex8+base64 (repeatable): the log key and witness keys
+  --min-witnesses N  witness keys that must have cosigned the checkpoint (default: all given)
 
 Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.`;
 
@@ -35,8 +37,11 @@ function toReceipt(value: unknown): Receipt | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Record<string, unknown>;
   if (typeof r.index !== 'number' || !Number.isSafeInteger(r.index) || r.index < 0) return undefined;
-  if (typeof r.entry !== 'string' || typeof r.checkpoint !== 'string') return undefined;
-  if (!Array.isArray(r.proof) || !r.proof.every((p) => typeof p === 'string')) return undefined;
+  // A lone surrogate is not text: UTF-8 encoding would turn it into U+FFFD, so a receipt could
+  // name an entry it does not hold and still verify.
+  const isText = (v: unknown): v is string => typeof v === 'string' && isWellFormedString(v);
+  if (!isText(r.entry) || !isText(r.checkpoint)) return undefined;
+  if (!Array.isArray(r.proof) || !r.proof.every(isText)) return undefined;
   return { index: r.index, entry: r.entry, proof: r.proof as string[], checkpoint: r.checkpoint };
 }
 
@@ -50,7 +55,7 @@ async function readReceipt(path: string, io: CliIo): Promise<string> {
 }
 
 function fail(io: CliIo, check: string, message: string): number {
-  io.out(`FAIL ${check}: ${message}`);
+  io.out(`FAIL ${check}: ${printable(message)}`);
   return EXIT_FAILED;
 }
 
@@ -61,6 +66,7 @@ export async function runProofCommand(args: readonly string[], io: CliIo): Promi
     options: {
       receipt: { type: 'string' },
       key: { type: 'string', multiple: true },
+      'min-witnesses': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -72,6 +78,7 @@ export async function runProofCommand(args: readonly string[], io: CliIo): Promi
   }
   if (values.receipt === undefined) throw new CliUsageError('--receipt FILE|- is required');
   const verifiers = parseKeys(values.key);
+  const minWitnesses = parseMinWitnesses(values['min-witnesses'], verifiers);
   const text = await readReceipt(values.receipt, io);
   let receipt: Receipt | undefined;
   try {
@@ -80,16 +87,21 @@ export async function runProofCommand(args: readonly string[], io: CliIo): Promi
     receipt = undefined;
   }
   if (receipt === undefined)
-    return fail(io, 'receipt', 'receipt is not {index, entry, proof[], checkpoint} JSON');
+    return fail(
+      io,
+      'receipt',
+      'receipt is not {index, entry, proof[], checkpoint} JSON of well-formed strings',
+    );
   try {
-    const { checkpoint } = await verifyCheckpoint(receipt.checkpoint, verifiers);
+    const { checkpoint } = await verifyCheckpoint(receipt.checkpoint, verifiers, { minWitnesses });
     const entryBytes = utf8Encode(receipt.entry);
     const entry = parseEntry(entryBytes);
     const proof = receipt.proof.map((p) => fromBase64(p));
     verifyInclusion(receipt.index, checkpoint.size, hashLeaf(entryBytes), proof, checkpoint.root);
-    io.out(`origin:   ${checkpoint.origin}`);
+    io.out(`origin:   ${printable(checkpoint.origin)}`);
     io.out(`size:     ${checkpoint.size}`);
-    io.out(`entry:    ${receipt.index} (${entry.type} ${entry.action} ${entry.decision} at ${entry.time})`);
+    const summary = `${entry.type} ${entry.action} ${entry.decision} at ${entry.time}`;
+    io.out(`entry:    ${receipt.index} (${printable(summary)})`);
     io.out(`OK: entry ${receipt.index} is included in the checkpoint`);
     return EXIT_OK;
   } catch (err) {
