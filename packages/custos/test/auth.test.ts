@@ -97,6 +97,15 @@ describe('authentication (embedded mode)', () => {
     expect(await code(auth(t))).toBe('TOKEN_SIGNATURE');
   });
 
+  it('refuses a token issued in the future, beyond the clock tolerance', async () => {
+    const now = Math.floor(w.custos.clock.now() / 1000);
+    const tolerance = w.custos.config.auth.clockToleranceSec;
+    const issuedAt = (iat: number) => sign({}, (j) => j.setIssuedAt(iat).setNotBefore(now));
+    expect(await code(auth(await issuedAt(now + 3600)))).toBe('TOKEN_NOT_YET_VALID');
+    expect(await code(auth(await issuedAt(now + tolerance + 1)))).toBe('TOKEN_NOT_YET_VALID');
+    expect(await code(auth(await issuedAt(now + tolerance)))).toBe('accepted');
+  });
+
   // The ledger entry schema's rules for `release` (packages/verify validate-entry.ts), plus no
   // control or format characters.
   const RELEASE_CLAIMS: [string, unknown, string][] = [

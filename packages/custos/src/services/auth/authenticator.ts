@@ -131,6 +131,13 @@ export class Authenticator {
     } catch (err) {
       throw toAuthError(err);
     }
+    // jose checks `iat` only against a maximum token age; a token issued in the future is not
+    // valid yet either (with the same tolerance as `nbf`).
+    if (
+      typeof payload.iat === 'number' &&
+      payload.iat > Math.floor(now / 1000) + this.config.auth.clockToleranceSec
+    )
+      throw new CustosError('TOKEN_NOT_YET_VALID', 'token is not valid yet');
     const principal = this.resolve(payload);
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(token, {
