@@ -97,6 +97,51 @@ describe('authentication (embedded mode)', () => {
     expect(await code(auth(t))).toBe('TOKEN_SIGNATURE');
   });
 
+  it('refuses a token issued in the future, beyond the clock tolerance', async () => {
+    const now = Math.floor(w.custos.clock.now() / 1000);
+    const tolerance = w.custos.config.auth.clockToleranceSec;
+    const issuedAt = (iat: number) => sign({}, (j) => j.setIssuedAt(iat).setNotBefore(now));
+    expect(await code(auth(await issuedAt(now + 3600)))).toBe('TOKEN_NOT_YET_VALID');
+    expect(await code(auth(await issuedAt(now + tolerance + 1)))).toBe('TOKEN_NOT_YET_VALID');
+    expect(await code(auth(await issuedAt(now + tolerance)))).toBe('accepted');
+  });
+
+  // The ledger entry schema's rules for `release` (packages/verify validate-entry.ts), plus no
+  // control or format characters.
+  const RELEASE_CLAIMS: [string, unknown, string][] = [
+    ['a release', 'web-2026.11.3', 'accepted'],
+    ['1024 characters', 'r'.repeat(1024), 'accepted'],
+    ['1025 characters', 'r'.repeat(1025), 'TOKEN_MALFORMED'],
+    ['empty', '', 'TOKEN_MALFORMED'],
+    ['a lone high surrogate', 'web-\ud800', 'TOKEN_MALFORMED'],
+    ['a lone low surrogate', '\udc00web', 'TOKEN_MALFORMED'],
+    ['an escape sequence', 'web-1\u001b[31m', 'TOKEN_MALFORMED'],
+    ['a newline', 'web-1\nforged', 'TOKEN_MALFORMED'],
+    ['DEL', 'web-1\u007f', 'TOKEN_MALFORMED'],
+    ['a bidi override', 'web-\u202e1', 'TOKEN_MALFORMED'],
+    ['a number', 42, 'TOKEN_MALFORMED'],
+    ['an array', ['web-1'], 'TOKEN_MALFORMED'],
+  ];
+  for (const [what, release, want] of RELEASE_CLAIMS) {
+    it(`release claim: ${what} -> ${want}`, async () => {
+      const t = await sign({ [w.custos.config.auth.claims.release]: release });
+      expect(await code(auth(t))).toBe(want);
+    });
+  }
+
+  it('refuses a bad release claim over HTTP with 401 TOKEN_MALFORMED, leaking nothing', async () => {
+    for (const release of ['r'.repeat(1025), 'web-\u001b[2J']) {
+      const t = await sign({ [w.custos.config.auth.claims.release]: release });
+      const r = await w.app.inject({
+        method: 'GET',
+        url: '/v1/subjects/us-user-00001/collections/profiles/records/profile',
+        headers: { authorization: `Bearer ${t}`, 'custos-purpose': 'SUPPORT_TICKET' },
+      });
+      expect([r.statusCode, (r.json() as { code: string }).code]).toEqual([401, 'TOKEN_MALFORMED']);
+      expect(r.body).not.toContain('ledger');
+    }
+  });
+
   it('issues tokens only for declared principals and bounded lifetimes', async () => {
     expect(await code(issueToken(w.custos.config, key(), 'nobody', 60, 0))).toBe('PRINCIPAL_UNKNOWN');
     expect(await code(issueToken(w.custos.config, key(), 'auditor', 10 ** 9, 0))).toBe('VALIDATION_FAILED');

@@ -1,13 +1,59 @@
 import { describe, expect, it } from 'vitest';
 import { expiresAt } from '../src/domain/egress-config.js';
 import { fieldRuleSchema, flowSchema } from '../src/domain/egress-config-schema.js';
-import { leaksWithheld, normalise, scanPatterns, withheld } from '../src/services/egress/dlp.js';
+import { leaksWithheld, normalise, patternView, scanPatterns, withheld } from '../src/services/egress/dlp.js';
 import { RowEncoder } from '../src/services/egress/export-format.js';
 import { flowKey, generalise, pseudonymise } from '../src/services/egress/flow-transform.js';
 
 const detector = (text: string) => scanPatterns(text)?.detector;
 
 describe('DLP identifier patterns', () => {
+  // Identifiers disguised with characters that render alike: each must still be found. The
+  // escapes keep the invisible and look-alike characters visible in review.
+  const DISGUISED: readonly (readonly [what: string, text: string, detector: string])[] = [
+    ['fullwidth @', 'john.doe\uff20example.com', 'email'],
+    ['zero-width space in the domain', 'john.doe@example\u200b.com', 'email'],
+    ['a word joiner in the top-level domain', 'john@example.c\u2060om', 'email'],
+    [
+      'fullwidth letters and dot',
+      '\uff4a\uff4f@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d',
+      'email',
+    ],
+    ['fullwidth digits', '\uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17', 'phone'],
+    ['Arabic-Indic digits', '\u0665\u0665\u0665\u0661\u0662\u0663\u0664\u0665\u0666\u0667', 'phone'],
+    [
+      'Extended Arabic-Indic digits',
+      '\u06f5\u06f5\u06f5-\u06f1\u06f2\u06f3-\u06f4\u06f5\u06f6\u06f7',
+      'phone',
+    ],
+    ['Devanagari digits', '\u096b\u096b\u096b \u0967\u0968\u0969 \u096a\u096b\u096c\u096d', 'phone'],
+    [
+      'mathematical monospace digits',
+      '\u{1d7fb}\u{1d7fb}\u{1d7fb}\u{1d7f7}\u{1d7f8}\u{1d7f9}\u{1d7fa}\u{1d7fb}\u{1d7fc}\u{1d7fd}',
+      'phone',
+    ],
+    ['en-dash separators', '555\u2013123\u20134567', 'phone'],
+    ['em-dash separators', '555\u2014123\u20144567', 'phone'],
+    ['zero-width spaces between digits', '555\u200b123\u200b4567', 'phone'],
+    ['fullwidth SSN', '\uff11\uff12\uff13-\uff14\uff15-\uff16\uff17\uff18\uff19', 'government-id'],
+    ['SSN with non-breaking hyphens', '123\u201145\u20116789', 'government-id'],
+    ['Arabic-Indic SSN', '\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669', 'government-id'],
+  ];
+  for (const [what, text, want] of DISGUISED)
+    it(`finds an identifier disguised with ${what}`, () => {
+      expect(detector(text)).toBe(want);
+      expect(detector(JSON.stringify({ v: text }))).toBe(want);
+    });
+
+  it('the pattern view maps every decimal digit to ASCII, dashes to -, and drops format characters', () => {
+    expect(patternView('\u0660\u0669\u06f0\u06f9\u0966\u096f\u{1d7ce}\u{1d7ff}\uff10\uff19')).toBe(
+      '0909090909',
+    );
+    expect(patternView('a\u2010b\u2013c\u2014d\ufe63e')).toBe('a-b-c-d-e');
+    expect(patternView('a\u200bb\u200cc\u200dd\u2060e\ufeff\u202ef')).toBe('abcdef');
+    expect(patternView('p:AbC123dEf456gHi789jKl0')).toBe('p:AbC123dEf456gHi789jKl0');
+  });
+
   it('finds emails in any case', () => {
     for (const t of ['jo@example.com', 'JO@EXAMPLE.COM', '{"a":"X.Y+z@Mail.Example.ORG"}'])
       expect(detector(t), t).toBe('email');

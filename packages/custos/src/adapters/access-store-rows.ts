@@ -1,4 +1,10 @@
-import type { StoredGrant, StoredRequest } from '../ports/access-store.js';
+import type {
+  ApprovalCounts,
+  RequestVoteResult,
+  StoredGrant,
+  StoredRequest,
+  StoredVote,
+} from '../ports/access-store.js';
 
 /*
  * Row mapping shared by the SQLite and PostgreSQL access stores (proposals: `proposal-rows.ts`).
@@ -13,6 +19,8 @@ export type Num = number | string | null;
 /** An `access_requests` row. */
 export interface RequestRow {
   state: string;
+  /** Bumped by every counted approval: the compare-and-set token of `approveRequest`. */
+  version: Num;
   decided_at: Num;
   decided_by: string | null;
   decision_note: string | null;
@@ -85,4 +93,36 @@ export function fromGrantRow(row: GrantRow): StoredGrant {
     reviewedAt: num(row.reviewed_at),
     escalatedAt: num(row.escalated_at),
   };
+}
+
+/**
+ * What an approval of a request would do, decided from the request's row and its votes (as
+ * stored JSON) read inside the adapter's transaction: `not-pending` when the request is not
+ * pending or earlier votes already meet its quorum, `duplicate` when the voter already voted,
+ * otherwise `counted` with the approvals including this vote. The adapter then writes the vote
+ * only if its compare-and-set on the row's version still holds.
+ */
+export function decideApproval(
+  row: RequestRow | undefined,
+  voteDocs: readonly string[],
+  vote: StoredVote,
+): RequestVoteResult {
+  if (row?.state !== 'pending') return { outcome: 'not-pending' };
+  const { required } = fromRequestRow(row);
+  const votes = voteDocs.map((d) => JSON.parse(d) as StoredVote);
+  const before = countApprovals(votes);
+  if (meets(before, required)) return { outcome: 'not-pending' };
+  if (votes.some((v) => v.voter.id === vote.voter.id)) return { outcome: 'duplicate' };
+  const approvals = countApprovals([...votes, vote]);
+  return { outcome: 'counted', approvals, quorumMet: meets(approvals, required) };
+}
+
+function countApprovals(votes: readonly StoredVote[]): ApprovalCounts {
+  const counts = { custodian: 0, operator: 0 };
+  for (const v of votes) if (v.kind === 'custodian' || v.kind === 'operator') counts[v.kind]++;
+  return counts;
+}
+
+function meets(counts: ApprovalCounts, required: ApprovalCounts): boolean {
+  return counts.custodian >= required.custodian && counts.operator >= required.operator;
 }

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   SUBJECT_EXISTS: 409,
   SUBJECT_ERASED: 410,
   RECORD_NOT_FOUND: 404,
+  /** A field-scoped write kept losing its compare-and-set to concurrent writes of the record (retry). */
+  RECORD_CONFLICT: 409,
   COLLECTION_UNKNOWN: 404,
   STORE_UNKNOWN: 404,
   JURISDICTION_UNKNOWN: 400,

@@ -48,7 +48,7 @@ export interface StoredRequest {
   readonly durationMinutes: number;
   readonly estimate: ScopeEstimate;
   /** Approvals needed: custodian approvers, and operator supervisors (supervised mode). */
-  readonly required: { readonly custodian: number; readonly operator: number };
+  readonly required: ApprovalCounts;
   readonly createdAt: number;
   readonly state: RequestState;
   readonly decidedAt: number | undefined;
@@ -68,6 +68,22 @@ export interface StoredVote {
   readonly note: string | undefined;
   readonly at: number;
 }
+
+/** Approvals of a request by how they count: custodian approvers and operator supervisors. */
+export interface ApprovalCounts {
+  readonly custodian: number;
+  readonly operator: number;
+}
+
+/**
+ * How an approval of a request went: counted (with the approvals now, and whether they meet the
+ * quorum), refused because the request is no longer pending or its quorum was already met by
+ * earlier votes, or refused because this voter already voted.
+ */
+export type RequestVoteResult =
+  | { readonly outcome: 'counted'; readonly approvals: ApprovalCounts; readonly quorumMet: boolean }
+  | { readonly outcome: 'not-pending' }
+  | { readonly outcome: 'duplicate' };
 
 /** A grant: what an approved (or break-glass) request produces. */
 export interface StoredGrant {
@@ -181,6 +197,13 @@ export interface AccessStore {
     by: string | undefined,
     note: string | undefined,
   ): Promise<boolean>;
+  /**
+   * Counts an approval (`custodian` or `operator` vote) of a request, atomically with the checks:
+   * the request is pending, its quorum is not yet met, and the voter has not voted. A
+   * compare-and-set on the request's version serializes concurrent approvals, so of several
+   * racing voters only those needed for the quorum count, and exactly one sees `quorumMet`.
+   */
+  approveRequest(vote: StoredVote): Promise<RequestVoteResult>;
   /** Records a vote; false when this voter already voted on the target. */
   addVote(vote: StoredVote): Promise<boolean>;
   /** Withdraws a vote (when recording it in the ledger failed). */

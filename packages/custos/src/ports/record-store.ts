@@ -43,6 +43,12 @@ export interface RecordStore {
    * with, per record in order, whether it was inserted (a later duplicate in the same call is not).
    */
   insertNew(records: readonly StoredRecord[]): Promise<boolean[]>;
+  /**
+   * Replaces a record only while its stored `sealed` bytes are still `expected`: a compare-and-set
+   * for read-modify-write. Every seal draws a fresh IV, so the sealed bytes identify one write.
+   * Resolves false (and writes nothing) when the record changed or is gone.
+   */
+  replace(record: StoredRecord, expected: Uint8Array): Promise<boolean>;
   get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined>;
   /**
    * Optional: the same point read, synchronously, for adapters that can answer without I/O waits

@@ -27,6 +27,9 @@ export interface WriteReceipt {
 
 const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
+/** How often a merge re-reads after losing its compare-and-set before answering RECORD_CONFLICT. */
+const MERGE_ATTEMPTS = 8;
+
 /**
  * Routed, encrypted record access: writes are sealed under the subject key and sent to the store
  * the residency router names; reads go to the allowed stores and are opened with the subject key.
@@ -95,6 +98,57 @@ export class RecordService {
       updatedAt: this.clock.now(),
     });
     return { store: target.id, site: target.site, keyVersion: key.version };
+  }
+
+  /**
+   * Writes `fields` over a record's current fields and keeps the others (creating the record when
+   * it is absent): the write a field-scoped grant allows. A read-modify-write on the store the
+   * write goes to, committed by compare-and-set (`replace` on the sealed bytes read, `insertNew`
+   * when there were none) and retried when another write landed in between, so a concurrent write
+   * is never silently lost; RECORD_CONFLICT after MERGE_ATTEMPTS lost races.
+   */
+  async merge(subject: string, collection: string, id: string, fields: RecordFields): Promise<WriteReceipt> {
+    RecordService.checkId(id);
+    const spec = this.router.collection(collection);
+    this.checkFields(collection, fields);
+    for (let attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
+      const handle = this.subjects.peek(subject) ?? (await this.subjects.open(subject));
+      const key = await this.subjects.currentKey(subject);
+      const target = this.router.storeForWrite(key.jurisdiction, spec.category);
+      const store = this.adapter(target.id);
+      const current = await store.get(subject, collection, id);
+      // Reads take the first allowed store holding the record; writes go to the first allowed
+      // store, so a copy elsewhere is the base only until the target has one.
+      const base = current
+        ? this.open(handle, current, target.id, target.site).fields
+        : await this.fieldsOrEmpty(subject, collection, id);
+      const record: StoredRecord = {
+        subject,
+        collection,
+        id,
+        keyVersion: key.version,
+        sealed: sealRecord(
+          key.key,
+          { id, subject, collection, keyVersion: key.version },
+          Buffer.from(JSON.stringify({ ...base, ...fields })),
+        ),
+        updatedAt: this.clock.now(),
+      };
+      const done = current
+        ? await store.replace(record, current.sealed)
+        : (await store.insertNew([record]))[0] === true;
+      if (done) return { store: target.id, site: target.site, keyVersion: key.version };
+    }
+    throw new CustosError('RECORD_CONFLICT', 'the record kept changing during the write; retry it');
+  }
+
+  private async fieldsOrEmpty(subject: string, collection: string, id: string): Promise<RecordFields> {
+    try {
+      return (await this.getAsync(subject, collection, id)).fields;
+    } catch (err) {
+      if (err instanceof CustosError && err.code === 'RECORD_NOT_FOUND') return {};
+      throw err;
+    }
   }
 
   private open(subject: SubjectHandle, stored: StoredRecord, storeId: string, site: string): PlainRecord {

@@ -150,6 +150,42 @@ export function accessStoreConformance(name: string, factory: AccessStoreFactory
       expect(await store.votes('req_a')).toEqual([vote('req_a', bob, T0 + 2)]);
     });
 
+    it('counts approvals of a pending request only until its quorum is met', async () => {
+      const carol = { id: 'custodian-approver-2', org: 'custodian', orgKind: 'custodian' as const };
+      await store.createRequest(request('req_a', T0, { required: { custodian: 2, operator: 0 } }));
+      expect(await store.approveRequest(vote('req_a', bob, T0 + 1))).toEqual({
+        outcome: 'counted',
+        approvals: { custodian: 1, operator: 0 },
+        quorumMet: false,
+      });
+      expect(await store.approveRequest(vote('req_a', bob, T0 + 2))).toEqual({ outcome: 'duplicate' });
+      expect(await store.approveRequest(vote('req_a', carol, T0 + 3))).toEqual({
+        outcome: 'counted',
+        approvals: { custodian: 2, operator: 0 },
+        quorumMet: true,
+      });
+      // The quorum is met: a third vote does not count, though no grant is issued yet.
+      expect(await store.approveRequest(vote('req_a', alice, T0 + 4))).toEqual({ outcome: 'not-pending' });
+      expect((await store.votes('req_a')).map((v) => v.voter.id)).toEqual([bob.id, carol.id]);
+      expect(await store.approveRequest(vote('req_nope', bob, T0))).toEqual({ outcome: 'not-pending' });
+      await store.createRequest(request('req_b', T0));
+      await store.closeRequest('req_b', 'denied', T0 + 1, bob.id, undefined);
+      expect(await store.approveRequest(vote('req_b', carol, T0 + 2))).toEqual({ outcome: 'not-pending' });
+      expect(await store.votes('req_b')).toEqual([]);
+    });
+
+    it('counts exactly one of many simultaneous approvals of a quorum-1 request', async () => {
+      await store.createRequest(request('req_a', T0));
+      const voters = Array.from({ length: 8 }, (_, i) => ({ ...bob, id: `approver-${i}` }));
+      const results = await Promise.all(voters.map((v, i) => store.approveRequest(vote('req_a', v, T0 + i))));
+      const counted = results.filter((r) => r.outcome === 'counted');
+      expect(counted).toEqual([
+        { outcome: 'counted', approvals: { custodian: 1, operator: 0 }, quorumMet: true },
+      ]);
+      expect(results.filter((r) => r.outcome === 'not-pending')).toHaveLength(voters.length - 1);
+      expect(await store.votes('req_a')).toHaveLength(1);
+    });
+
     it('issues a grant once, atomically approving its request', async () => {
       await store.createRequest(request('req_a', T0));
       const g = grant('req_a', T0 + 10);

@@ -55,6 +55,27 @@ export function recordStoreConformance(name: string, factory: RecordStoreFactory
       expect(await store.scan(undefined, 10)).toHaveLength(1);
     });
 
+    it('replace is a compare-and-set on the sealed bytes', async () => {
+      const first = rec('s1', 'profiles', 'p', 1);
+      await store.put(first);
+      const second = rec('s1', 'profiles', 'p', 2);
+      const third = rec('s1', 'profiles', 'p', 3);
+      expect(await store.replace(second, first.sealed)).toBe(true);
+      // A writer that read `first` lost the race: nothing is written.
+      expect(await store.replace(third, first.sealed)).toBe(false);
+      const got = await store.get('s1', 'profiles', 'p');
+      expect(got?.keyVersion).toBe(2);
+      expect(got?.updatedAt).toBe(second.updatedAt);
+      expect(Buffer.from(got?.sealed ?? []).equals(Buffer.from(second.sealed))).toBe(true);
+      // Racing replaces of the same version: exactly one wins.
+      const racers = [4, 5, 6, 7].map((v) => rec('s1', 'profiles', 'p', v));
+      const won = await Promise.all(racers.map((r) => store.replace(r, second.sealed)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      // A missing record is never created by replace.
+      expect(await store.replace(rec('s2', 'profiles', 'p'), first.sealed)).toBe(false);
+      expect(await store.get('s2', 'profiles', 'p')).toBeUndefined();
+    });
+
     it('insertNew inserts only absent records, never replaces, and says which it inserted', async () => {
       const existing = rec('s1', 'profiles', 'taken', 7);
       await store.put(existing);

@@ -3,6 +3,7 @@ import type {
   GrantMark,
   ProposalState,
   RequestQuery,
+  RequestVoteResult,
   StoredGrant,
   StoredPolicySet,
   StoredProposal,
@@ -10,6 +11,7 @@ import type {
   StoredVote,
 } from '../../ports/access-store.js';
 import {
+  decideApproval,
   fromGrantRow,
   fromRequestRow,
   type GrantRow,
@@ -22,7 +24,7 @@ import { guardPg } from './pg-errors.js';
 import { migratePostgres, type PgMigration, type PgMigrationReport, quoteIdent } from './pg-migrate.js';
 import { PgProposalTable } from './pg-proposal-table.js';
 import { withTransaction } from './pg-transaction.js';
-import type { PgPool } from './pg-types.js';
+import type { PgPool, PgQueryable } from './pg-types.js';
 import type { PostgresStoreOptions } from './postgres-record-store.js';
 
 const MIGRATIONS: readonly PgMigration[] = [
@@ -51,6 +53,8 @@ const MIGRATIONS: readonly PgMigration[] = [
      seq bigserial PRIMARY KEY, version text NOT NULL, proposal_id text NOT NULL,
      activated_at bigint NOT NULL, activated_by text NOT NULL, files text NOT NULL
    );`,
+  // The compare-and-set token of approveRequest.
+  (s) => `ALTER TABLE ${s}.access_requests ADD COLUMN version bigint NOT NULL DEFAULT 0;`,
 ];
 
 const NAME = 'access';
@@ -151,6 +155,49 @@ export class PostgresAccessStore implements AccessStore {
       [state, at, by ?? null, note ?? null, id],
     );
     return r.rowCount > 0;
+  }
+
+  async approveRequest(v: StoredVote): Promise<RequestVoteResult> {
+    // Each retry means another approval (or a decision) committed in between, so this ends.
+    for (;;) {
+      const result = await guardPg(NAME, () =>
+        withTransaction(this.pool, (tx) => this.tryApprove(tx, v), 'BEGIN ISOLATION LEVEL READ COMMITTED'),
+      );
+      if (result !== 'retry') return result;
+    }
+  }
+
+  /**
+   * One attempt: decide from a read, then compare-and-set the version. Under READ COMMITTED a
+   * concurrent voter's UPDATE waits for this row lock and then sees the new version, so its
+   * attempt returns `retry` and re-reads the votes this one committed.
+   */
+  private async tryApprove(tx: PgQueryable, v: StoredVote): Promise<RequestVoteResult | 'retry'> {
+    const req = await tx.query<RequestRow>(`SELECT * FROM ${this.s}.access_requests WHERE id = $1`, [
+      v.target,
+    ]);
+    const votes = await tx.query<{ doc: string }>(
+      `SELECT doc FROM ${this.s}.access_votes WHERE target = $1`,
+      [v.target],
+    );
+    const row = req.rows[0];
+    const result = decideApproval(
+      row,
+      votes.rows.map((d) => d.doc),
+      v,
+    );
+    if (result.outcome !== 'counted' || !row) return result;
+    const bumped = await tx.query(
+      `UPDATE ${this.s}.access_requests SET version = version + 1
+       WHERE id = $1 AND state = 'pending' AND version = $2`,
+      [v.target, row.version],
+    );
+    if ((bumped.rowCount ?? 0) === 0) return 'retry';
+    const inserted = await tx.query(
+      `INSERT INTO ${this.s}.access_votes (target, voter, at, doc) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [v.target, v.voter.id, v.at, JSON.stringify(v)],
+    );
+    return (inserted.rowCount ?? 0) > 0 ? result : { outcome: 'duplicate' };
   }
 
   async addVote(v: StoredVote): Promise<boolean> {

@@ -72,6 +72,11 @@ export interface PostgresStoreOptions {
   readonly release?: (() => Promise<void>) | undefined;
 }
 
+/** A record as the parameters $1..$6 of `put` and `replace`. */
+function rowParams(r: StoredRecord): unknown[] {
+  return [r.collection, r.subject, r.id, r.keyVersion, toBuffer(r.sealed), r.updatedAt];
+}
+
 /** The PostgreSQL adapter of the `RecordStore` port: one `records` table in the store's own schema. */
 export class PostgresRecordStore implements RecordStore {
   readonly id: string;
@@ -99,6 +104,8 @@ export class PostgresRecordStore implements RecordStore {
       insertNew: namedStatement(`INSERT INTO ${t} (collection, subject, id, key_version, sealed, updated_at)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::bytea[], $6::bigint[])
         ON CONFLICT (collection, subject, id) DO NOTHING RETURNING collection, subject, id`),
+      replace: namedStatement(`UPDATE ${t} SET key_version = $4, sealed = $5, updated_at = $6
+        WHERE collection = $1 AND subject = $2 AND id = $3 AND sealed = $7`),
       get: namedStatement(
         `SELECT key_version, sealed, updated_at FROM ${t} WHERE collection = $1 AND subject = $2 AND id = $3`,
       ),
@@ -122,16 +129,7 @@ export class PostgresRecordStore implements RecordStore {
   }
 
   async put(r: StoredRecord): Promise<void> {
-    await guardPg(this.id, () =>
-      this.pool.query(this.sql.put, [
-        r.collection,
-        r.subject,
-        r.id,
-        r.keyVersion,
-        toBuffer(r.sealed),
-        r.updatedAt,
-      ]),
-    );
+    await guardPg(this.id, () => this.pool.query(this.sql.put, rowParams(r)));
   }
 
   async putMany(records: readonly StoredRecord[]): Promise<void> {
@@ -178,6 +176,13 @@ export class PostgresRecordStore implements RecordStore {
       );
     }
     return records.map((r, i) => first.get(keyOf(r)) === i && inserted.has(keyOf(r)));
+  }
+
+  async replace(r: StoredRecord, expected: Uint8Array): Promise<boolean> {
+    const result = await guardPg(this.id, () =>
+      this.pool.query(this.sql.replace, [...rowParams(r), toBuffer(expected)]),
+    );
+    return (result.rowCount ?? 0) > 0;
   }
 
   async get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined> {

@@ -3,6 +3,7 @@ import type {
   GrantMark,
   ProposalState,
   RequestQuery,
+  RequestVoteResult,
   StoredGrant,
   StoredPolicySet,
   StoredProposal,
@@ -10,6 +11,7 @@ import type {
   StoredVote,
 } from '../../ports/access-store.js';
 import {
+  decideApproval,
   fromGrantRow,
   fromRequestRow,
   type GrantRow,
@@ -48,6 +50,8 @@ const MIGRATIONS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT, version TEXT NOT NULL, proposal_id TEXT NOT NULL,
      activated_at INTEGER NOT NULL, activated_by TEXT NOT NULL, files TEXT NOT NULL
    );`,
+  // The compare-and-set token of approveRequest.
+  'ALTER TABLE access_requests ADD COLUMN version INTEGER NOT NULL DEFAULT 0;',
 ];
 
 const MARK_COLUMN: Record<GrantMark, string> = {
@@ -123,11 +127,40 @@ export class SqliteAccessStore implements AccessStore {
     return r.changes > 0;
   }
 
-  async addVote(v: StoredVote): Promise<boolean> {
+  async approveRequest(v: StoredVote): Promise<RequestVoteResult> {
+    // IMMEDIATE takes the write lock before reading, so another process cannot vote in between;
+    // the version compare-and-set states the invariant the PostgreSQL adapter relies on.
+    const approve = this.db.transaction((): RequestVoteResult => {
+      const row = this.stmt('SELECT * FROM access_requests WHERE id = ?').get(v.target) as
+        | RequestRow
+        | undefined;
+      const docs = this.stmt('SELECT doc FROM access_votes WHERE target = ?').all(v.target) as {
+        doc: string;
+      }[];
+      const result = decideApproval(
+        row,
+        docs.map((d) => d.doc),
+        v,
+      );
+      if (result.outcome !== 'counted' || !row) return result;
+      const bumped = this.stmt(
+        `UPDATE access_requests SET version = version + 1 WHERE id = ? AND state = 'pending' AND version = ?`,
+      ).run(v.target, row.version);
+      if (bumped.changes === 0) return { outcome: 'not-pending' };
+      return this.insertVote(v) ? result : { outcome: 'duplicate' };
+    });
+    return approve.immediate();
+  }
+
+  private insertVote(v: StoredVote): boolean {
     const r = this.stmt(
       'INSERT INTO access_votes (target, voter, at, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ).run(v.target, v.voter.id, v.at, JSON.stringify(v));
     return r.changes > 0;
+  }
+
+  async addVote(v: StoredVote): Promise<boolean> {
+    return this.insertVote(v);
   }
 
   async removeVote(target: string, voterId: string): Promise<void> {

@@ -67,6 +67,10 @@ export class SqliteRecordStore implements RecordStore {
         `INSERT INTO records (collection, subject, id, key_version, sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (collection, subject, id) DO NOTHING`,
       ),
+      replace: db.prepare(
+        `UPDATE records SET key_version = ?, sealed = ?, updated_at = ?
+         WHERE collection = ? AND subject = ? AND id = ? AND sealed = ?`,
+      ),
       // Point reads fetch only what the caller lacks, as an array: half the cost of `SELECT *` objects.
       get: db
         .prepare(
@@ -128,6 +132,20 @@ export class SqliteRecordStore implements RecordStore {
         (r) => insert.run(r.collection, r.subject, r.id, r.keyVersion, r.sealed, r.updatedAt).changes > 0,
       ),
     )();
+  }
+
+  async replace(r: StoredRecord, expected: Uint8Array): Promise<boolean> {
+    this.endRead();
+    const changed = this.stmts.replace.run(
+      r.keyVersion,
+      r.sealed,
+      r.updatedAt,
+      r.collection,
+      r.subject,
+      r.id,
+      expected,
+    ).changes;
+    return changed > 0;
   }
 
   async get(subject: string, collection: string, id: string): Promise<StoredRecord | undefined> {

@@ -210,7 +210,7 @@ export class AccessService {
     }
   }
 
-  /** Writes (creates or replaces) one record. */
+  /** Writes (creates or replaces) one record; under a field-scoped grant, only the granted fields. */
   async write(
     facts: AccessFacts,
     id: string | undefined,
@@ -225,7 +225,11 @@ export class AccessService {
       });
     }
     try {
-      const receipt = await this.deps.records.put(facts.subject, facts.collection, recordId, fields);
+      // Under a field-scoped grant the write replaces only the granted fields: the others are
+      // kept (read-modify-write by compare-and-set), not wiped.
+      const receipt = only
+        ? await this.deps.records.merge(facts.subject, facts.collection, recordId, fields)
+        : await this.deps.records.put(facts.subject, facts.collection, recordId, fields);
       return { value: { id: recordId, site: receipt.site }, ledgerIndex: index };
     } catch (err) {
       throw withIndex(err, index);

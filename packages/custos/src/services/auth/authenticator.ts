@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { MAX_ENTRY_STRING } from '@custos/verify';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { CustosConfig, PrincipalSpec } from '../../domain/config.js';
 import type { OrgKind } from '../../domain/config-schema.js';
@@ -9,6 +10,31 @@ import type { Clock } from '../../ports/clock.js';
 type KeyInput = KeyObject | ReturnType<typeof createRemoteJWKSet>;
 
 const CACHE_LIMIT = 10_000;
+
+/** Lone surrogates (not encodable as UTF-8), control and format characters (ESC, bidi overrides). */
+const UNRECORDABLE = /[\p{Cs}\p{Cc}\p{Cf}]/u;
+
+/**
+ * The `release` claim, checked as the ledger entry schema checks `release` (a non-empty string of
+ * at most MAX_ENTRY_STRING characters that encodes as UTF-8), and free of control and format
+ * characters, which would reach the ledger and the logs verbatim. Checked here, at
+ * authentication, so that a bad claim is one refused token (TOKEN_MALFORMED) rather than a
+ * failed ledger write on every request it makes.
+ */
+function releaseOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ENTRY_STRING)
+    throw new CustosError(
+      'TOKEN_MALFORMED',
+      `token release claim must be a string of 1..${MAX_ENTRY_STRING} characters`,
+    );
+  if (UNRECORDABLE.test(value))
+    throw new CustosError(
+      'TOKEN_MALFORMED',
+      'token release claim contains a control, format or unpaired surrogate character',
+    );
+  return value;
+}
 
 /** Maps a jose failure to one of the distinct 401 codes. Messages never contain the token. */
 function toAuthError(err: unknown): CustosError {
@@ -105,6 +131,13 @@ export class Authenticator {
     } catch (err) {
       throw toAuthError(err);
     }
+    // jose checks `iat` only against a maximum token age; a token issued in the future is not
+    // valid yet either (with the same tolerance as `nbf`).
+    if (
+      typeof payload.iat === 'number' &&
+      payload.iat > Math.floor(now / 1000) + this.config.auth.clockToleranceSec
+    )
+      throw new CustosError('TOKEN_NOT_YET_VALID', 'token is not valid yet');
     const principal = this.resolve(payload);
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(token, {
@@ -120,8 +153,7 @@ export class Authenticator {
     const id = claim(claims.principal);
     if (typeof id !== 'string' || id === '')
       throw new CustosError('TOKEN_MALFORMED', 'token names no principal');
-    const releaseClaim = claim(claims.release);
-    const release = typeof releaseClaim === 'string' ? releaseClaim : undefined;
+    const release = releaseOf(claim(claims.release));
     const declared = this.declared.get(id);
     if (declared) {
       return Object.freeze({

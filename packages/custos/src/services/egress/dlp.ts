@@ -5,7 +5,7 @@ export interface DlpHit {
 
 /**
  * Identifier patterns looked for in every outgoing payload (the encoded bytes, so JSON numbers
- * too), case-insensitively. Pseudonyms (`p:` + base64url), years, months, country codes and buckets
+ * too, and their `patternView`), case-insensitively. Pseudonyms (`p:` + base64url), years, months, country codes and buckets
  * of numbers under 9 digits match none of them; a run of 9 digits reads as an SSN and one of 10 to
  * 15 as a phone number, whatever the field.
  */
@@ -42,10 +42,56 @@ const PATTERNS: readonly { readonly detector: DlpHit['detector']; readonly re: R
   },
 ];
 
-/** Scans outgoing text for identifier patterns. */
+/**
+ * Scans outgoing text for identifier patterns: the text as sent, then its pattern view (see
+ * `patternView`), so that look-alike characters cannot carry an identifier past the patterns.
+ */
 export function scanPatterns(text: string): DlpHit | undefined {
+  const raw = matchPatterns(text);
+  if (raw) return raw;
+  const view = patternView(text);
+  return view === text ? undefined : matchPatterns(view);
+}
+
+function matchPatterns(text: string): DlpHit | undefined {
   for (const p of PATTERNS) if (p.re.test(text)) return { detector: p.detector };
   return undefined;
+}
+
+/**
+ * The text as the patterns read it after normalising what renders alike (Unicode NFKC: fullwidth
+ * `＠` and digits), dropping format characters (\p{Cf}: zero-width space, joiners, bidi
+ * controls), mapping every decimal digit (\p{Nd}: Arabic-Indic, Devanagari …) to its ASCII digit
+ * and every dash (\p{Pd}: en dash, em dash …) to `-`.
+ */
+export function patternView(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/\p{Nd}/gu, asciiDigit)
+    .replace(/\p{Pd}/gu, '-');
+}
+
+const DIGIT = /\p{Nd}/u;
+const digitValues = new Map<string, string>();
+
+/**
+ * The ASCII digit of a Unicode decimal digit. Unicode encodes every set of decimal digits as a
+ * contiguous run 0..9 (Unicode Standard §4.6, "Numeric Value"), and adjacent sets (the
+ * mathematical digits) are whole runs, so the value is the count of digits before it in its
+ * contiguous run of \p{Nd} code points, modulo 10.
+ */
+function asciiDigit(d: string): string {
+  if (d.length === 1 && d >= '0' && d <= '9') return d;
+  let value = digitValues.get(d);
+  if (value === undefined) {
+    const cp = d.codePointAt(0) ?? 0;
+    let before = 0;
+    while (DIGIT.test(String.fromCodePoint(cp - before - 1))) before++;
+    value = String(before % 10);
+    digitValues.set(d, value);
+  }
+  return value;
 }
 
 /**

@@ -164,7 +164,12 @@ export class RequestService {
     return kind;
   }
 
-  /** Approves a request; the approval that completes the quorum issues the grant. */
+  /**
+   * Approves a request. The store counts the vote atomically with the pending and quorum checks,
+   * so of approvers racing on one request only the votes the quorum needs count (the others get
+   * REQUEST_NOT_PENDING), only counted votes reach the ledger, and the one vote that completes the
+   * quorum issues the grant.
+   */
   async approve(principal: Principal, id: string, note: string | undefined): Promise<RequestView> {
     const r = await this.find(principal, id);
     await this.pending(r);
@@ -177,11 +182,16 @@ export class RequestService {
       note: text(note, 1000, 'comment'),
       at: this.ctx.clock.now(),
     };
-    if (!(await this.ctx.store.addVote(vote)))
-      throw new CustosError('DUPLICATE_APPROVAL', 'this principal already approved the request');
-    const votes = await this.ctx.store.votes(r.id);
-    const counts = { custodian: 0, operator: 0 };
-    for (const v of votes) if (v.kind === 'custodian' || v.kind === 'operator') counts[v.kind]++;
+    const result = await this.ctx.store.approveRequest(vote);
+    switch (result.outcome) {
+      case 'not-pending':
+        throw new CustosError('REQUEST_NOT_PENDING', 'the request is no longer pending');
+      case 'duplicate':
+        throw new CustosError('DUPLICATE_APPROVAL', 'this principal already approved the request');
+      case 'counted':
+        break;
+    }
+    const { approvals, quorumMet } = result;
     try {
       await this.ctx.ledger.append(
         entry('approval', vote.voter, 'approve', 'allow', {
@@ -189,8 +199,8 @@ export class RequestService {
           details: {
             requestId: r.id,
             as: kind,
-            approvals: counts.custodian,
-            operatorApprovals: counts.operator,
+            approvals: approvals.custodian,
+            operatorApprovals: approvals.operator,
           },
         }),
       );
@@ -199,15 +209,16 @@ export class RequestService {
       await this.ctx.store.removeVote(r.id, principal.id);
       throw err;
     }
-    const met = counts.custodian >= r.required.custodian && counts.operator >= r.required.operator;
     this.ctx.alerts.emit('request.approved', {
       requestId: r.id,
       by: principal.id,
-      approvals: counts.custodian,
-      operatorApprovals: counts.operator,
-      quorumMet: met,
+      approvals: approvals.custodian,
+      operatorApprovals: approvals.operator,
+      quorumMet,
     });
-    if (met) await this.issue(r);
+    // Only this vote completed the quorum, so only this call issues; if issuing fails (the ledger
+    // is down), the periodic check issues the grant of a pending request whose quorum is met.
+    if (quorumMet) await this.issue(r);
     return this.view((await this.ctx.store.getRequest(r.id)) ?? r);
   }
 
