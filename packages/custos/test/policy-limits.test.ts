@@ -24,6 +24,11 @@ const HOSTILE: readonly (readonly [string, string])[] = [
   ['100 nested parentheses', `${HEAD} { ${'('.repeat(100)}true${')'.repeat(100)} };`],
   ['10000 `!`', `${HEAD} { ${'!'.repeat(10_000)}true };`],
   ['1250 chained `&&`', `${HEAD} { ${chain(1250, CONDITION, ' && ')} };`],
+  // Cedar ends a line comment at a carriage return too: what follows it must still be counted.
+  [
+    'a comment ended by CR, then 200 parentheses',
+    `${HEAD} { // c\r${'('.repeat(200)}true${')'.repeat(200)} };`,
+  ],
 ];
 
 const scratch = tempDir();
@@ -231,7 +236,8 @@ describe('over HTTP: hostile proposals are refused and break nothing; stored bad
       const body = r.json() as { code: string; message: string };
       expect(body.code).toBe('POLICY_INVALID');
       // Refused by the bounds, before Cedar, and without echoing the text.
-      expect(body.message).toMatch(/^default\.cedar: line \d+: /);
+      // The file by its position (its name is a request value), the line and the limit.
+      expect(body.message).toMatch(/^files\[0\]: line \d+: /);
       expect(r.body).not.toMatch(/\(\(\(|!!!|&& context/);
       expect(w.custos.ledger.size).toBe(entries);
       expect((await w.custos.accessStore.listProposals(undefined, 1000)).length).toBe(proposals);
@@ -304,6 +310,11 @@ describe('over HTTP: hostile proposals are refused and break nothing; stored bad
       expect(r.statusCode).toBe(503);
       expect((r.json() as { checks: Record<string, string> }).checks.policy).toBe('unavailable');
       expect(officerRead(engine)).toMatchObject({ allow: false, trapped: true });
+      // A failed load is not tried again on every call (each try compiles wasm on the event loop).
+      const tries = loads;
+      for (let i = 0; i < 5; i++)
+        expect(runtime.run(() => 1)).toMatchObject({ ok: false, failure: 'unavailable' });
+      expect(loads).toBe(tries);
     } finally {
       w.custos.authorizer.replaceEngine(new CedarEngine(w.custos.policies));
     }

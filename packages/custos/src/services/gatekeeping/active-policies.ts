@@ -1,6 +1,7 @@
 import type { CustosConfig } from '../../domain/config.js';
 import { CustosError, isCustosError } from '../../domain/errors.js';
 import type { AccessStore, PolicyFile } from '../../ports/access-store.js';
+import { checkPolicyBounds } from '../policy/policy-bounds.js';
 import { type LoadedPolicies, loadPolicies, type PolicyText, splitPolicies } from '../policy/policy-set.js';
 
 /**
@@ -20,6 +21,8 @@ export const PROTECTED_POLICIES = [
  */
 export function policiesOf(files: readonly PolicyFile[]): PolicyText[] {
   return files.flatMap((f, i) => {
+    // The limits first, naming the file by position: their message gives the line and the limit.
+    checkPolicyBounds(`files[${i}]`, f.text);
     try {
       return splitPolicies(f.name, f.text);
     } catch (err) {

@@ -22,6 +22,8 @@ export type CedarRun<T> =
     };
 
 const requireCjs = createRequire(import.meta.url);
+/** How long after a failed load of the Cedar wasm build the next attempt waits. */
+const LOAD_RETRY_MS = 5_000;
 const NODE_BUILD = '@cedar-policy/cedar-wasm/nodejs';
 
 /**
@@ -47,8 +49,13 @@ export class CedarRuntime {
   private cedar: CedarModule | undefined;
   private instances = 0;
   private loadFailed = false;
+  /** After a failed load, no new attempt before this time (ms): loading is synchronous work. */
+  private retryAt = 0;
 
-  constructor(private readonly load: () => CedarModule = loadCedarWasm) {}
+  constructor(
+    private readonly load: () => CedarModule = loadCedarWasm,
+    private readonly retryMs = LOAD_RETRY_MS,
+  ) {}
 
   /** Counts the instances loaded; changes after every trap. */
   get generation(): number {
@@ -77,12 +84,16 @@ export class CedarRuntime {
 
   private instance(): CedarModule | undefined {
     if (this.cedar !== undefined) return this.cedar;
+    // A failed load is not retried on every call: each try reads and compiles the wasm module on
+    // the event loop, and calls keep failing (denying) meanwhile anyway.
+    if (this.loadFailed && Date.now() < this.retryAt) return undefined;
     try {
       this.cedar = this.load();
       this.instances++;
       this.loadFailed = false;
     } catch {
       this.loadFailed = true;
+      this.retryAt = Date.now() + this.retryMs;
     }
     return this.cedar;
   }

@@ -42,10 +42,11 @@ function skipString(text: string, start: number): number {
   return i + 1;
 }
 
-/** Index of the end of the line comment that opens at `start`. */
+/** Index of the end of the line comment that opens at `start`: Cedar ends it at `\n` or `\r`. */
 function skipComment(text: string, start: number): number {
-  const end = text.indexOf('\n', start);
-  return end === -1 ? text.length : end;
+  let i = start;
+  while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+  return i;
 }
 
 /** Length of the operator at `i` (0 if none). */
