@@ -36,6 +36,7 @@ export {
   type VerifiedCosignature,
   type VerifyCheckpointOptions,
   verifyCheckpoint,
+  witnessCount,
   witnessKeys,
   witnessQuorum,
 } from './checkpoint/signed-checkpoint.js';

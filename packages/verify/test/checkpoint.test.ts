@@ -25,6 +25,7 @@ import {
   signNote,
   type VerifyErrorCode,
   verifyCheckpoint,
+  witnessCount,
   witnessKeys,
 } from '@custos/verify';
 import { describe, expect, it } from 'vitest';
@@ -170,6 +171,23 @@ describe('signed checkpoints', () => {
     expect(await asyncCode(verifyCheckpoint(note, keys, { minWitnesses: 3 }))).toBe('INPUT_INVALID');
     expect(await asyncCode(verifyCheckpoint(note, keys, { minWitnesses: 0.5 }))).toBe('INPUT_INVALID');
     expect(witnessKeys(keys).map((k) => k.name)).toEqual(['w1.example', 'w2.example']);
+  });
+
+  it('counts witnesses, not keys: two keys of one witness do not stand in for another', async () => {
+    const log = await generateNoteKey(origin);
+    const w1a = await generateNoteKey('w1.example', 4);
+    const w1b = await generateNoteKey('w1.example', 4);
+    const w2 = await generateNoteKey('w2.example', 4);
+    const keys = [log, w1a, w1b, w2].map((k) => parseVerifierKey(k.verifierKey));
+    expect(witnessCount(keys)).toBe(2);
+    const note = await signCheckpoint(cp, await createNoteSigner(log.signerKey), [
+      await createNoteSigner(w1a.signerKey),
+      await createNoteSigner(w1b.signerKey),
+    ]);
+    expect(await asyncCode(verifyCheckpoint(note, keys, { minWitnesses: 2 }))).toBe('COSIGNATURE_MISSING');
+    expect(await asyncCode(verifyCheckpoint(note, keys))).toBe('COSIGNATURE_MISSING');
+    expect((await verifyCheckpoint(note, keys, { minWitnesses: 1 })).cosignatures).toHaveLength(2);
+    expect(await asyncCode(verifyCheckpoint(note, keys, { minWitnesses: 3 }))).toBe('INPUT_INVALID');
   });
 
   it('rejects a malformed checkpoint body and a tampered size', async () => {

@@ -52,12 +52,21 @@ export function witnessKeys(verifiers: readonly NoteVerifier[]): NoteVerifier[] 
 }
 
 /**
- * Checks a witness quorum option against the witness keys among `verifiers` and returns it
- * (all of them when absent). Throws INPUT_INVALID when it is not a whole number from 0 to the
- * number of witness keys: a quorum that can never be met is a configuration error.
+ * How many witnesses the trusted witness keys stand for: distinct key names. A witness may have
+ * more than one key (a rotation); it still counts once, so two keys of one witness never stand in
+ * for another witness's cosignature.
+ */
+export function witnessCount(verifiers: readonly NoteVerifier[]): number {
+  return new Set(witnessKeys(verifiers).map((v) => v.name)).size;
+}
+
+/**
+ * Checks a witness quorum option against the witnesses among `verifiers` and returns it (all of
+ * them when absent). Throws INPUT_INVALID when it is not a whole number from 0 to the number of
+ * witnesses: a quorum that can never be met is a configuration error.
  */
 export function witnessQuorum(verifiers: readonly NoteVerifier[], minWitnesses?: number): number {
-  const available = witnessKeys(verifiers).length;
+  const available = witnessCount(verifiers);
   if (minWitnesses === undefined) return available;
   if (!Number.isSafeInteger(minWitnesses) || minWitnesses < 0 || minWitnesses > available)
     throw new VerifyError('INPUT_INVALID', `minWitnesses must be a whole number from 0 to ${available}`);
@@ -67,7 +76,7 @@ export function witnessQuorum(verifiers: readonly NoteVerifier[], minWitnesses?:
 /**
  * Verifies a signed checkpoint: the note must carry a valid Ed25519 signature by a trusted key
  * whose name equals the checkpoint origin, and valid cosignatures by at least `minWitnesses` of
- * the trusted witness keys (default: all). Every signature by any trusted key must verify
+ * the trusted witnesses (distinct names of witness keys; default: all). Every signature by any trusted key must verify
  * (C2SP signed-note); cosignatures are reported with their timestamps. Throws NOTE_MALFORMED,
  * CHECKPOINT_MALFORMED, ORIGIN_MISMATCH (no trusted key has the origin's name),
  * SIGNATURE_INVALID, NOTE_UNVERIFIED, COSIGNATURE_MISSING (too few witnesses cosigned) or
@@ -94,10 +103,12 @@ export async function verifyCheckpoint(
   const cosignatures = verified.verified
     .filter((s) => s.verifier.type === SIGNATURE_TYPE_COSIGNATURE_V1)
     .map((s) => ({ name: s.name, keyId: s.keyId, timestamp: cosignatureTimestamp(s.signature) }));
-  if (cosignatures.length < quorum) {
+  // Witnesses, not keys: each witness name counts once however many of its keys cosigned.
+  const cosigned = new Set(cosignatures.map((c) => c.name)).size;
+  if (cosigned < quorum) {
     throw new VerifyError(
       'COSIGNATURE_MISSING',
-      `${cosignatures.length} of the ${witnessKeys(verifiers).length} trusted witnesses cosigned the checkpoint, ${quorum} required`,
+      `${cosigned} of the ${witnessCount(verifiers)} trusted witnesses cosigned the checkpoint, ${quorum} required`,
     );
   }
   return { checkpoint, note: verified, cosignatures };

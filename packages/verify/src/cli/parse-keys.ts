@@ -1,4 +1,4 @@
-import { witnessKeys } from '../checkpoint/signed-checkpoint.js';
+import { witnessCount } from '../checkpoint/signed-checkpoint.js';
 import { isVerifyError } from '../errors.js';
 import type { NoteVerifier } from '../note/note-verifier.js';
 import { parseVerifierKey } from '../note/verifier-key.js';
@@ -28,18 +28,18 @@ export function parseKeys(keys: readonly string[] | undefined): NoteVerifier[] {
 }
 
 /**
- * `--min-witnesses N`: how many of the witness keys given (type 0x04) must have cosigned the
- * checkpoint, 0 to their number; undefined (all of them) when absent.
+ * `--min-witnesses N`: how many of the witnesses given (distinct names of type 0x04 keys) must have
+ * cosigned the checkpoint, 0 to their number; undefined (all of them) when absent.
  */
 export function parseMinWitnesses(
   value: string | undefined,
   verifiers: readonly NoteVerifier[],
 ): number | undefined {
   if (value === undefined) return undefined;
-  const available = witnessKeys(verifiers).length;
+  const available = witnessCount(verifiers);
   if (!/^[0-9]+$/.test(value) || Number(value) > available)
     throw new CliUsageError(
-      `--min-witnesses must be a whole number from 0 to ${available}, the number of witness keys given`,
+      `--min-witnesses must be a whole number from 0 to ${available}, the number of witnesses given`,
     );
   return Number(value);
 }
