@@ -84,20 +84,30 @@ export class RecordService {
     this.checkFields(collection, fields);
     const key = await this.subjects.currentKey(subject);
     const target = this.router.storeForWrite(key.jurisdiction, spec.category, options.store);
-    const sealed = sealRecord(
-      key.key,
-      { id, subject, collection, keyVersion: key.version },
-      Buffer.from(JSON.stringify(fields)),
-    );
-    await this.adapter(target.id).put({
+    await this.adapter(target.id).put(this.sealed(subject, collection, id, key, fields));
+    return { store: target.id, site: target.site, keyVersion: key.version };
+  }
+
+  /** A record sealed under the subject's current key, as a store keeps it. */
+  private sealed(
+    subject: string,
+    collection: string,
+    id: string,
+    key: { readonly key: Uint8Array; readonly version: number },
+    fields: RecordFields,
+  ): StoredRecord {
+    return {
       subject,
       collection,
       id,
       keyVersion: key.version,
-      sealed,
+      sealed: sealRecord(
+        key.key,
+        { id, subject, collection, keyVersion: key.version },
+        Buffer.from(JSON.stringify(fields)),
+      ),
       updatedAt: this.clock.now(),
-    });
-    return { store: target.id, site: target.site, keyVersion: key.version };
+    };
   }
 
   /**
@@ -122,18 +132,7 @@ export class RecordService {
       const base = current
         ? this.open(handle, current, target.id, target.site).fields
         : await this.fieldsOrEmpty(subject, collection, id);
-      const record: StoredRecord = {
-        subject,
-        collection,
-        id,
-        keyVersion: key.version,
-        sealed: sealRecord(
-          key.key,
-          { id, subject, collection, keyVersion: key.version },
-          Buffer.from(JSON.stringify({ ...base, ...fields })),
-        ),
-        updatedAt: this.clock.now(),
-      };
+      const record = this.sealed(subject, collection, id, key, { ...base, ...fields });
       const done = current
         ? await store.replace(record, current.sealed)
         : (await store.insertNew([record]))[0] === true;
