@@ -11,6 +11,8 @@ export interface LedgerTreeState {
  * One group-commit batch, written atomically: either all of it is durable or none of it is.
  * `levels[l]` holds the hashes (32 bytes each, concatenated) of the perfect subtrees of level `l`
  * completed by this batch, starting at node index `firstIndex >> l` (level 0 are the leaf hashes).
+ * A level the service does not keep is empty (it keeps every fourth: see `KEPT_LEVEL_STEP`); the
+ * store writes what it is given.
  */
 export interface LedgerBatch {
   /** Index of the first entry; must equal the stored tree size (the store refuses otherwise). */

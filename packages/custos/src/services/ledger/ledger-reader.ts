@@ -8,6 +8,8 @@ import {
 } from '@custos/verify';
 import { CustosError } from '../../domain/errors.js';
 import type { LedgerStore } from '../../ports/ledger-store.js';
+import { KEPT_LEVEL_STEP } from './tree-batch.js';
+import { type TreeHashing, treeHashing } from './tree-hashing.js';
 
 /** Chunks (up to 256 hashes of one level) kept in memory, at most 32 MiB. */
 const CACHE_CHUNKS = 4096;
@@ -32,32 +34,52 @@ function badRequest(message: string): never {
  */
 export class LedgerReader {
   private readonly store: LedgerStore;
+  private readonly hashing: TreeHashing;
   private readonly chunks = new Map<string, Uint8Array>();
 
-  constructor(store: LedgerStore) {
+  constructor(store: LedgerStore, hashing: TreeHashing = treeHashing) {
     this.store = store;
+    this.hashing = hashing;
   }
 
   /**
-   * Hash of the perfect subtree (level, index). From level CACHED_FROM_LEVEL up, whole chunks
-   * (up to 256 hashes of one level) are cached: stored hashes never change, so a cached chunk
-   * answers every index it holds, and a partial chunk is re-read only for an index beyond it.
+   * Hash of the perfect subtree (level, index). Only every KEPT_LEVEL_STEP-th level is stored: a
+   * node in between is hashed up from the 2^d stored nodes d levels below it (d < KEPT_LEVEL_STEP),
+   * which lie side by side in one stored chunk.
    */
   async node(level: number, index: number, committedSize: number): Promise<Uint8Array> {
-    // Low levels have too many chunks for a cache to help random proofs: read the one hash.
-    if (level < CACHED_FROM_LEVEL) return this.store.readHashes(level, index, index + 1);
-    const chunk = Math.floor(index / TILE_WIDTH);
+    const d = level % KEPT_LEVEL_STEP;
+    const base = level - d;
+    const width = 2 ** d;
+    let run = await this.kept(base, index * width, (index + 1) * width, committedSize);
+    while (run.length > HASH_SIZE) {
+      const up = new Uint8Array(run.length / 2);
+      this.hashing.nodes(run, up);
+      run = up;
+    }
+    return run;
+  }
+
+  /**
+   * Stored hashes [start, end) of a kept level, all in one chunk (up to 256 hashes of one level).
+   * From level CACHED_FROM_LEVEL up, whole chunks are cached: stored hashes never change, so a
+   * cached chunk answers every index it holds, and a partial chunk is re-read only for an index
+   * beyond it.
+   */
+  private async kept(level: number, start: number, end: number, committedSize: number): Promise<Uint8Array> {
+    // Low levels have too many chunks for a cache to help random proofs: read just the run.
+    if (level < CACHED_FROM_LEVEL) return this.store.readHashes(level, start, end);
+    const chunk = Math.floor(start / TILE_WIDTH);
     const chunkStart = chunk * TILE_WIDTH;
     const key = `${level}/${chunk}`;
     let hashes = this.chunks.get(key);
-    if (hashes === undefined || (index - chunkStart + 1) * HASH_SIZE > hashes.length) {
-      const end = Math.min(chunkStart + TILE_WIDTH, Math.floor(committedSize / 2 ** level));
-      hashes = await this.store.readHashes(level, chunkStart, end);
+    if (hashes === undefined || (end - chunkStart) * HASH_SIZE > hashes.length) {
+      const stop = Math.min(chunkStart + TILE_WIDTH, Math.floor(committedSize / 2 ** level));
+      hashes = await this.store.readHashes(level, chunkStart, stop);
       if (this.chunks.size >= CACHE_CHUNKS) this.chunks.delete(this.chunks.keys().next().value as string);
       this.chunks.set(key, hashes);
     }
-    const off = (index - chunkStart) * HASH_SIZE;
-    return hashes.subarray(off, off + HASH_SIZE);
+    return hashes.subarray((start - chunkStart) * HASH_SIZE, (end - chunkStart) * HASH_SIZE);
   }
 
   /** Inclusion proof of entry `index` in the tree of `size` entries. */

@@ -2,9 +2,21 @@ import { CompactRange, HASH_SIZE } from '@custos/verify';
 import type { LedgerTreeState } from '../../ports/ledger-store.js';
 import { type EncodedEntries, type TreeHashing, treeHashing } from './tree-hashing.js';
 
+/**
+ * Node hashes are kept for every KEPT_LEVEL_STEP-th level only (0, 4, 8, …): the tiles' levels
+ * (0, 8, 16, …) among them. A node of a level in between is recomputed from at most
+ * 2^(KEPT_LEVEL_STEP-1) kept hashes below it when a proof needs it (`LedgerReader`). Keeping
+ * every level made each commit rewrite one partly filled page per level, which cost more disk
+ * writes than the entries themselves.
+ */
+export const KEPT_LEVEL_STEP = 4;
+
 /** What appending a run of entries does to the tree: the new node hashes per level and the new state. */
 export interface TreeBatch {
-  /** `levels[l]`: hashes of the perfect level-`l` subtrees completed, from node `firstIndex >> l`. */
+  /**
+   * `levels[l]`: hashes of the perfect level-`l` subtrees completed, from node `firstIndex >> l`,
+   * for the kept levels (multiples of KEPT_LEVEL_STEP); empty for the others.
+   */
   readonly levels: Uint8Array[];
   readonly tree: LedgerTreeState;
   readonly root: Uint8Array;
@@ -80,7 +92,9 @@ export function buildTreeBatch(
     );
   }
   const range = new CompactRange({ size: end, hashes: frontier });
-  return { levels, tree: { size: end, frontier }, root: range.root() };
+  // A fresh empty array per level: the hashing thread transfers each level's buffer.
+  const kept = levels.map((run, level) => (level % KEPT_LEVEL_STEP === 0 ? run : new Uint8Array(0)));
+  return { levels: kept, tree: { size: end, frontier }, root: range.root() };
 }
 
 /** The root hash of a stored tree state. */
