@@ -55,6 +55,7 @@ export { sha256Pure } from './crypto/sha256-pure.js';
 export { fromBase64, toBase64 } from './encoding/base64.js';
 export { concatBytes, equalBytes, toHex, utf8DecodeStrict, utf8Encode } from './encoding/bytes.js';
 export { checkEntryBytes } from './entry/check-entry-bytes.js';
+export { encodeEntryInputInto } from './entry/encode-entry-into.js';
 export {
   encodeEntry,
   encodeEntryInputText,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import {
   encodeEntry,
+  encodeEntryInputInto,
   encodeEntryInputText,
   encodeEntryReference,
   encodeEntryText,
@@ -196,5 +197,104 @@ describe('encodeEntry (fast path)', () => {
     expect(() => again.encodeEntryInputText({ ...entry, time: '' }, '2026-11-30T07:00:00.000Z')).toThrow(
       'time must be RFC 3339',
     );
+  });
+});
+
+describe('encodeEntryInputInto (bytes straight into a buffer)', () => {
+  const T = '2026-11-30T07:00:00.000Z';
+  const said = (f: () => string): string => {
+    try {
+      return f();
+    } catch (err) {
+      return `throws ${(err as { code?: string }).code}: ${(err as Error).message}`;
+    }
+  };
+  const viaText = (input: object, time = T): string =>
+    said(() => Buffer.from(encodeEntryInputText(input, time), 'utf8').toString('hex'));
+  const into = (input: object, time = T, offset = 3): string =>
+    said(() => {
+      const out = Buffer.alloc(offset + 65_536 + 7, 0xee);
+      const end = encodeEntryInputInto(input, time, out, offset);
+      return out.subarray(offset, end).toString('hex');
+    });
+
+  it('gives the bytes and first error of the text encoder, first time and remembered', () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(
+        fc.array(entryArb, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 40 }),
+        (entries, dropDetails, offset) => {
+          for (const e of entries) {
+            const input: Record<string, unknown> = { ...e };
+            if (dropDetails) delete input.details;
+            const want = viaText(input);
+            // Twice: the second time the prefix comes from memory.
+            expect(into(input, T, offset)).toBe(want);
+            expect(into(input, T, offset + 1)).toBe(want);
+            if (!want.startsWith('throws')) valid++;
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(valid).toBeGreaterThan(300);
+  });
+
+  it('checks what follows a remembered prefix, and every member a remembered prefix skips', () => {
+    const base = {
+      type: 'access',
+      principal: { id: 'svc-1', org: 'operator', orgKind: 'operator' },
+      action: 'read',
+      resource: {
+        collection: 'profiles',
+        count: 1,
+        jurisdiction: 'US',
+        subjectRef: 'sr1:AAAAAAAAAAAAAAAAAAAAAAAA',
+      },
+      purpose: 'support',
+      decision: 'allow',
+      reasons: ['permit-support'],
+      release: 'sha256:00',
+    };
+    expect(into(base)).toBe(viaText(base));
+    expect(into(base)).not.toMatch(/^throws/);
+    const variants: Record<string, unknown>[] = [
+      { ...base, resource: { ...base.resource, subjectRef: 'sr1:AAAA' } },
+      { ...base, resource: { ...base.resource, subjectRef: 'sr1:AAAAAAAAAAAAAAAAAAAAAAA=' } },
+      { ...base, resource: { ...base.resource, subjectRef: 'subject-42' } },
+      { ...base, resource: { ...base.resource, extra: 1 } },
+      { ...base, principal: { ...base.principal, extra: 1 } },
+      { ...base, extra: 1 },
+      { ...base, v: 2 },
+      { ...base, type: 'nonsense' },
+      { ...base, time: '2026-02-30T00:00:00.000Z' },
+      { ...base, resource: { ...base.resource, count: -1 } },
+      { ...base, resource: { ...base.resource, count: 1.5 } },
+      { ...base, resource: { ...base.resource, count: '1' } },
+      { ...base, reasons: 'permit-support' },
+      { ...base, reasons: ['permit-support', ''] },
+      { ...base, principal: { ...base.principal, orgKind: 'martian' } },
+      { ...base, time: '2026-11-30T07:00:01.000Z' },
+      { ...base, details: { note: 'x' } },
+      { ...base, resource: { ...base.resource, subjectRef: undefined } },
+    ];
+    for (const v of variants) expect(into(v), JSON.stringify(v)).toBe(viaText(v));
+    // Still right after all of that.
+    expect(into(base)).toBe(viaText(base));
+  });
+
+  it('refuses an entry longer than 65535 bytes and needs room for one', () => {
+    const big = {
+      type: 'access',
+      principal: { id: 'svc', org: 'operator', orgKind: 'operator' },
+      action: 'read',
+      resource: {},
+      decision: 'allow',
+      reasons: Array.from({ length: 70 }, (_, i) => `${i}${'r'.repeat(1000)}`),
+    };
+    expect(into(big)).toMatch(/^throws ENTRY_INVALID: .*65535 bytes/);
+    expect(() => encodeEntryInputInto({}, T, new Uint8Array(65_535), 0)).toThrow(RangeError);
   });
 });

@@ -10,9 +10,8 @@ interface Chunk {
 }
 
 /**
- * The UTF-8 bytes of entries waiting for their batch, first in first out. Each entry's text is
- * written straight into a large chunk when it is submitted, so an append allocates no buffer of
- * its own and its text dies young; a batch later takes the next entries' bytes as one run (a view
+ * The UTF-8 bytes of entries waiting for their batch, first in first out. Each entry is encoded
+ * straight into a large chunk when it is submitted, so an append allocates no buffer of its own; a batch later takes the next entries' bytes as one run (a view
  * of the chunk, or one copy when the run spans chunks). Chunks are never reused: a view handed
  * out stays valid for as long as anyone holds it.
  */
@@ -29,27 +28,34 @@ export class EntryQueue {
   }
 
   /**
-   * Writes `text` as UTF-8 at the end of the queue and returns its length in bytes, or, when it
-   * is longer than `maxBytes`, leaves the queue as it was and returns undefined.
+   * The chunk the next entry is written into, at `writeOffset`, with at least `room` bytes free
+   * there. Write the entry's bytes, then `advance` past them; until then the queue is unchanged.
    */
-  push(text: string, maxBytes: number): number | undefined {
-    // UTF-8 takes at least one byte per UTF-16 code unit: refuse before allocating anything.
-    if (text.length > maxBytes) return undefined;
-    // And at most 3: with that much room, the text fits whole (Buffer.write would cut it short).
-    const worst = text.length * 3;
+  reserve(room: number): Buffer {
     let last = this.chunks[this.chunks.length - 1];
-    if (last === undefined || last.buf.length - last.end < worst) {
+    if (last === undefined || last.buf.length - last.end < room) {
       if (this.size === 0) {
         this.chunks = [];
         this.head = 0;
       }
-      last = { buf: Buffer.allocUnsafeSlow(Math.max(CHUNK_SIZE, worst)), end: 0 };
+      last = { buf: Buffer.allocUnsafeSlow(Math.max(CHUNK_SIZE, room)), end: 0 };
       this.chunks.push(last);
     }
-    const n = last.buf.write(text, last.end, 'utf8');
-    if (n > maxBytes) return undefined;
-    last.end += n;
-    return n;
+    return last.buf;
+  }
+
+  /** Where in the chunk `reserve` returned the next entry starts. */
+  get writeOffset(): number {
+    return this.chunks[this.chunks.length - 1]?.end ?? 0;
+  }
+
+  /** Appends the `length` bytes written at `writeOffset` to the queue. */
+  advance(length: number): void {
+    const last = this.chunks[this.chunks.length - 1];
+    if (last === undefined || last.end + length > last.buf.length) {
+      throw new RangeError('entry queue: advancing past the reserved chunk');
+    }
+    last.end += length;
   }
 
   /** Takes the next entries, of these byte lengths (as `push` returned them), off the front. */

@@ -1,6 +1,7 @@
 import {
   createEd25519NoteSigner,
   ed25519PublicKeyFromSeed,
+  encodeEntryInputInto,
   encodeEntryInputText,
   formatVerifierKey,
   isVerifyError,
@@ -89,6 +90,13 @@ function utf8Entry(text: string): Uint8Array {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length > MAX_ENTRY_SIZE) throw entryTooLong();
   return bytes;
+}
+
+/** A verify-package schema error as the service's VALIDATION_FAILED; anything else as it is. */
+function invalidEntry(err: unknown): unknown {
+  if (!isVerifyError(err)) return err;
+  if (err.message.includes('longer than 65535 bytes')) return entryTooLong();
+  return new CustosError('VALIDATION_FAILED', `ledger entry: ${err.message}`);
 }
 
 function unavailable(cause: unknown): CustosError {
@@ -211,34 +219,35 @@ export class LedgerService {
     try {
       return encodeEntryInputText(input, this.isoNow());
     } catch (err) {
-      if (isVerifyError(err)) throw new CustosError('VALIDATION_FAILED', `ledger entry: ${err.message}`);
-      throw err;
+      throw invalidEntry(err);
     }
   }
 
   /** Appends an entry; resolves with its index once durable, rejects with LEDGER_UNAVAILABLE otherwise. */
   append(input: LedgerEntryInput): Promise<{ index: number }> {
-    let text: string;
-    try {
-      text = this.encodeText(input);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
     if (this.shared) {
       let bytes: Uint8Array;
       try {
-        bytes = utf8Entry(text);
+        bytes = this.encode(input);
       } catch (err) {
         return Promise.reject(err);
       }
+      if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
       return this.shared.append(bytes).then((index) => ({ index }));
     }
-    // The bytes wait in the queue; the group commit carries only their length, and each batch
-    // takes its entries' bytes off the queue in the same order (commitBatch).
-    const length = this.queued.push(text, MAX_ENTRY_SIZE);
-    if (length === undefined) return Promise.reject(entryTooLong());
-    return this.commits.submit(length);
+    // The bytes wait in the queue, encoded straight into it; the group commit carries only their
+    // length, and each batch takes its entries' bytes off the queue in the same order (commitBatch).
+    const buf = this.queued.reserve(MAX_ENTRY_SIZE + 1);
+    const start = this.queued.writeOffset;
+    let end: number;
+    try {
+      end = encodeEntryInputInto(input, this.isoNow(), buf, start);
+    } catch (err) {
+      return Promise.reject(invalidEntry(err));
+    }
+    if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
+    this.queued.advance(end - start);
+    return this.commits.submit(end - start);
   }
 
   /** Shared mode: catches up with the tree and the latest checkpoint other processes committed. */
