@@ -138,12 +138,36 @@ function putSubjectRef(ref: unknown): void {
   for (let i = 0; i < 4; i++) o[at + i] = ref.charCodeAt(i);
   for (let i = 4; i < n; i++) {
     const c = ref.charCodeAt(i);
-    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
-    if (!ok) bail();
+    if (BASE64URL[c] !== 1) bail();
     o[at + i] = c;
   }
   o[at + n] = 34; // "
   pos = at + n + 1;
+}
+
+/** 1 at the code of each base64url character (A–Z, a–z, 0–9, `-`, `_`); beyond 127: undefined. */
+const BASE64URL = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') BASE64URL[c.charCodeAt(0)] = 1;
+
+/** The members after the subject reference, `},"time":…,"type":…,"v":1}`, for the last time and type. */
+let suffixTime: Uint8Array | undefined;
+let suffixType: Uint8Array | undefined;
+let suffix: Uint8Array = new Uint8Array(0);
+
+function putSuffix(time: Uint8Array, type: Uint8Array): void {
+  if (time !== suffixTime || type !== suffixType) {
+    const parts = [TIME, time, TYPE, type, END];
+    const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of parts) {
+      bytes.set(b, at);
+      at += b.length;
+    }
+    suffix = bytes;
+    suffixTime = time;
+    suffixType = type;
+  }
+  put(suffix);
 }
 
 /**
@@ -285,11 +309,7 @@ function writeEntry(e: Obj, defaultTime: string): void {
   }
   const prefixEnd = pos;
   if (r.subjectRef !== undefined) putSubjectRef(r.subjectRef);
-  put(TIME);
-  put(time);
-  put(TYPE);
-  put(type);
-  put(END);
+  putSuffix(time, type);
   // Only now is every value of the prefix known to be good.
   if (fresh !== undefined) rememberPrefix(out.slice(fresh, prefixEnd));
 }
