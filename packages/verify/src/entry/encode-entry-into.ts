@@ -147,7 +147,8 @@ function putSubjectRef(ref: unknown): void {
 
 /** 1 at the code of each base64url character (A–Z, a–z, 0–9, `-`, `_`); beyond 127: undefined. */
 const BASE64URL = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') BASE64URL[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  BASE64URL[c.charCodeAt(0)] = 1;
 
 /** The members after the subject reference, `},"time":…,"type":…,"v":1}`, for the last time and type. */
 let suffixTime: Uint8Array | undefined;
