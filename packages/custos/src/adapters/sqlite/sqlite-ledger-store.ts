@@ -149,9 +149,10 @@ export class SqliteLedgerStore implements LedgerStore {
       hashPieces: db.prepare(
         'SELECT first, data FROM ledger_hashes WHERE level = ? AND first >= ? AND first < ? ORDER BY first',
       ),
-      // One hash out of its piece: substr reads 32 bytes, not the whole 8 KiB tile row.
-      hashAt: db.prepare(
-        `SELECT substr(data, (? - first) * 32 + 1, 32) AS data FROM ledger_hashes
+      // A short run of hashes out of the piece holding its first: substr reads just those bytes,
+      // not the whole 8 KiB tile row (short when the run goes on in the next piece).
+      hashRun: db.prepare(
+        `SELECT substr(data, (? - first) * 32 + 1, ?) AS data FROM ledger_hashes
          WHERE level = ? AND first <= ? ORDER BY first DESC LIMIT 1`,
       ),
       delHashes: db.prepare('DELETE FROM ledger_hashes WHERE level = ? AND first >= ? AND first < ?'),
@@ -290,17 +291,20 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async readHashes(level: number, start: number, end: number): Promise<Uint8Array> {
-    if (end - start === 1) {
+    // Proofs read one hash, or the few (up to 8) a node of an unkept level is hashed up from.
+    if (end - start <= 8 && end > start) {
       let row: { data: Buffer } | undefined;
       try {
-        row = this.stmts.hashAt.get(start, level, start) as { data: Buffer } | undefined;
+        row = this.stmts.hashRun.get(start, (end - start) * HASH, level, start) as
+          | { data: Buffer }
+          | undefined;
       } catch (cause) {
         throw unavailable('read tree hashes', cause);
       }
-      if (row === undefined || row.data.length !== HASH) {
-        throw new CustosError('LEDGER_UNAVAILABLE', 'ledger tree hashes are missing');
+      if (row !== undefined && row.data.length === (end - start) * HASH) {
+        return new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.length);
       }
-      return new Uint8Array(row.data.buffer, row.data.byteOffset, HASH);
+      if (end - start === 1) throw new CustosError('LEDGER_UNAVAILABLE', 'ledger tree hashes are missing');
     }
     const out = new Uint8Array((end - start) * HASH);
     let covered = 0;
