@@ -285,6 +285,108 @@ describe('encodeEntryInputInto (bytes straight into a buffer)', () => {
     expect(into(base)).toBe(viaText(base));
   });
 
+  it('encodes details like the text encoder, remembered or not', () => {
+    const base = {
+      type: 'access',
+      principal: { id: 'svc-1', org: 'operator', orgKind: 'operator' },
+      action: 'read',
+      resource: { collection: 'profiles', subjectRef: 'sr1:AAAAAAAAAAAAAAAAAAAAAAAA' },
+      decision: 'allow',
+      reasons: ['permit-support'],
+    };
+    const cases: unknown[] = [
+      { principalRoles: ['support'], principalKind: 'service', principalJurisdiction: 'US' },
+      { principalRoles: [], principalKind: 'service' },
+      {},
+      { b: 1, a: 'x', c: true, d: false, e: ['', 'y'], f: '' },
+      { n: -0, m: 1e21, k: 0.1, j: -5 },
+      { skipped: undefined, kept: 'v' },
+      { '': undefined },
+      { '': 'x' },
+      { nan: Number.NaN },
+      { inf: Number.POSITIVE_INFINITY },
+      { nested: { a: 1 } },
+      { nil: null },
+      { arr: [1] },
+      { é: 'ü', 'zz\u2028': ['\u0000'] },
+      { lone: '\ud800' },
+      'not an object',
+      ['array'],
+    ];
+    for (const details of cases) {
+      const entry = { ...base, details };
+      const want = viaText(entry);
+      expect(into(entry), JSON.stringify(details)).toBe(want);
+      expect(into(entry), JSON.stringify(details)).toBe(want);
+    }
+  });
+
+  it('reads each member once: a getter cannot make it remember bytes it did not write', () => {
+    const plain = {
+      type: 'access',
+      principal: { id: 'svc-9', org: 'operator', orgKind: 'operator' },
+      action: 'read',
+      resource: { collection: 'c9', subjectRef: 'sr1:BBBBBBBBBBBBBBBBBBBBBBBB' },
+      decision: 'allow',
+      reasons: ['r9'],
+    };
+    let reads = 0;
+    const fickle = {
+      ...plain,
+      get action() {
+        reads++;
+        return reads % 2 === 1 ? 'read' : 'delete';
+      },
+    };
+    const once = into(fickle);
+    expect(once).not.toMatch(/^throws/);
+    // Whatever it read, the plain entry of the same values is still encoded right.
+    expect(into(plain)).toBe(viaText(plain));
+    let refs = 0;
+    const vanishing = {
+      ...plain,
+      resource: {
+        collection: 'c9',
+        get subjectRef() {
+          refs++;
+          return refs === 1 ? undefined : 'sr1:BBBBBBBBBBBBBBBBBBBBBBBB';
+        },
+      },
+    };
+    into(vanishing);
+    const noRef = { ...plain, resource: { collection: 'c9' } };
+    expect(into(noRef)).toBe(viaText(noRef));
+    expect(into(plain)).toBe(viaText(plain));
+  });
+
+  it('a getter that encodes another entry neither corrupts this one nor what it remembers', () => {
+    const inner = {
+      type: 'system',
+      principal: { id: 'custos', org: 'custodian', orgKind: 'system' },
+      action: 'start',
+      resource: {},
+      decision: 'none',
+      reasons: [],
+    };
+    let innerBytes = '';
+    const outer = {
+      type: 'access',
+      principal: { id: 'svc-8', org: 'operator', orgKind: 'operator' },
+      get action() {
+        innerBytes = into(inner);
+        return 'read';
+      },
+      resource: { collection: 'c8' },
+      decision: 'allow',
+      reasons: ['r8'],
+    };
+    const plainOuter = { ...outer, action: 'read' };
+    expect(into(outer)).toBe(viaText(plainOuter));
+    expect(innerBytes).toBe(viaText(inner));
+    expect(into(inner)).toBe(viaText(inner));
+    expect(into(plainOuter)).toBe(viaText(plainOuter));
+  });
+
   it('refuses an entry longer than 65535 bytes and needs room for one', () => {
     const big = {
       type: 'access',

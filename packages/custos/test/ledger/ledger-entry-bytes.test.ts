@@ -43,6 +43,32 @@ describe('ledger entry bytes', () => {
     await ledger.close();
   });
 
+  it('refuses an append made from inside another entry being encoded, and stores both others whole', async () => {
+    fx = ledgerFixture();
+    const ledger = await fx.open();
+    let nested: Promise<unknown> | undefined;
+    const sneaky = {
+      ...accessEntry(ledger, 4),
+      get action() {
+        nested ??= ledger.append(accessEntry(ledger, 5));
+        return 'read';
+      },
+    };
+    const first = ledger.append(sneaky);
+    await expect(nested).rejects.toSatisfy(
+      (e) => isCustosError(e, 'VALIDATION_FAILED') && /being encoded/.test(String((e as Error).message)),
+    );
+    const second = ledger.append(accessEntry(ledger, 6));
+    expect([(await first).index, (await second).index]).toEqual([0, 1]);
+    const stored = await (ledger as unknown as { store: LedgerStore }).store.readEntries(0, 2);
+    const plain = ledger.encode({ ...accessEntry(ledger, 4), action: 'read' });
+    expect(Buffer.from(stored[0] as Uint8Array).equals(Buffer.from(plain))).toBe(true);
+    expect(
+      Buffer.from(stored[1] as Uint8Array).equals(Buffer.from(ledger.encode(accessEntry(ledger, 6)))),
+    ).toBe(true);
+    await ledger.close();
+  });
+
   it('refuses an oversize entry in shared mode before it reaches the queue', async () => {
     fx = ledgerFixture();
     const sent: Uint8Array[] = [];

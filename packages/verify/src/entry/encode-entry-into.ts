@@ -25,6 +25,7 @@ const lit = (s: string): Uint8Array => utf8.encode(s);
 
 const ACTION = lit('{"action":');
 const DECISION = lit(',"decision":');
+const DETAILS = lit(',"details":{');
 const GRANT_ID = lit(',"grantId":');
 const POLICY_VERSION = lit(',"policyVersion":');
 const PRINCIPAL_ID = lit(',"principal":{"id":');
@@ -90,8 +91,10 @@ function onlyKeys(o: Obj, allowed: ReadonlySet<string>): void {
 }
 
 // The output being written: module state rather than closures, so the hot path allocates
-// nothing. A write runs start to end synchronously (nothing it calls can re-enter it).
+// little. A getter on the input may call the encoder again while an entry is being read: such a
+// call finds `busy` set and takes the text path, which leaves this state alone.
 const EMPTY = new Uint8Array(0);
+let busy = false;
 let out: Uint8Array = EMPTY;
 let pos = 0;
 let limit = 0;
@@ -116,13 +119,17 @@ function member(name: Uint8Array, v: unknown, comma: boolean): boolean {
   return true;
 }
 
+/** Writes an ASCII string (a number's JSON form). */
+function putAscii(text: string): void {
+  if (pos + text.length > limit) bail();
+  for (let i = 0; i < text.length; i++) out[pos + i] = text.charCodeAt(i);
+  pos += text.length;
+}
+
 /** Writes a non-negative safe integer in decimal, as JSON.stringify does. */
 function putCount(n: unknown): void {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) bail();
-  const digits = String(n);
-  if (pos + digits.length > limit) bail();
-  for (let i = 0; i < digits.length; i++) out[pos + i] = digits.charCodeAt(i);
-  pos += digits.length;
+  putAscii(String(n));
 }
 
 /**
@@ -184,19 +191,98 @@ interface PrefixNode {
 }
 let prefixes: PrefixNode = { next: new Map(), bytes: undefined };
 let prefixNodes = 0;
-// About 4 MB at most; a full trie starts over.
+let prefixBytes = 0;
+// Bounds: nodes, and bytes remembered (which also bound the strings used as keys: each is in its
+// prefix). A full trie starts over. A prefix longer than PREFIX_MAX_LENGTH is not remembered.
 const PREFIX_MAX_NODES = 20_000;
+const PREFIX_MAX_BYTES = 4 * 1024 * 1024;
+const PREFIX_MAX_LENGTH = 2048;
+// Markers in the key sequence, so that every sequence reads one way only.
+const NO_DETAILS = Symbol('no details');
+const ARRAY = Symbol('array');
+const END_OF_ARRAY = Symbol('end of array');
+const END_OF_DETAILS = Symbol('end of details');
 const END_OF_REASONS = Symbol('end of reasons');
+
+/** An entry's members, each read from the input exactly once (a getter runs once). */
+interface Parts {
+  readonly action: unknown;
+  readonly decision: Uint8Array;
+  /** Sorted keys and their values (arrays copied); members whose value is undefined left out. */
+  readonly details: { readonly keys: string[]; readonly values: unknown[] } | undefined;
+  readonly grantId: unknown;
+  readonly policyVersion: unknown;
+  readonly id: unknown;
+  readonly org: unknown;
+  readonly kind: Uint8Array;
+  readonly purpose: unknown;
+  readonly reasons: unknown[];
+  readonly release: unknown;
+  readonly category: unknown;
+  readonly collection: unknown;
+  readonly count: unknown;
+  readonly jurisdiction: unknown;
+  readonly site: unknown;
+  readonly subjectRef: unknown;
+}
+
+/** Copies an array's elements (read once each). */
+function copyArray(a: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < a.length; i++) out.push(a[i]);
+  return out;
+}
+
+function readDetails(d: unknown): Parts['details'] {
+  if (d === undefined) return undefined;
+  if (!isPlainObject(d)) bail();
+  const keys: string[] = [];
+  const values: unknown[] = [];
+  for (const k of Object.keys(d).sort()) {
+    // The name is checked even when the value is left out, as the text encoder checks it.
+    strBytes(k);
+    const v = d[k];
+    if (v === undefined) continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) bail();
+    } else if (typeof v !== 'string' && typeof v !== 'boolean') {
+      if (!Array.isArray(v)) bail();
+      keys.push(k);
+      values.push(copyArray(v));
+      continue;
+    }
+    keys.push(k);
+    values.push(v);
+  }
+  return { keys, values };
+}
+
+/** The trie keys of an entry's prefix (into the reused `keys`). */
+function prefixKeys(s: Parts): void {
+  keys.length = 0;
+  keys.push(s.action, s.decision);
+  if (s.details === undefined) keys.push(NO_DETAILS);
+  else {
+    const { keys: names, values } = s.details;
+    for (let i = 0; i < names.length; i++) {
+      keys.push(names[i]);
+      const v = values[i];
+      if (Array.isArray(v)) {
+        keys.push(ARRAY);
+        for (const x of v) keys.push(x);
+        keys.push(END_OF_ARRAY);
+      } else keys.push(v);
+    }
+    keys.push(END_OF_DETAILS);
+  }
+  keys.push(s.grantId, s.policyVersion, s.id, s.org, s.kind, s.purpose);
+  for (const x of s.reasons) keys.push(x);
+  keys.push(END_OF_REASONS, s.release, s.category, s.collection, s.count, s.jurisdiction, s.site);
+  keys.push(s.subjectRef !== undefined);
+}
+
 /** The trie keys of the entry being written (reused: nothing is allocated per entry). */
 const keys: unknown[] = [];
-
-function prefixKeys(e: Obj, p: Obj, r: Obj, reasons: readonly unknown[]): void {
-  keys.length = 0;
-  keys.push(e.action, e.decision, e.grantId, e.policyVersion, p.id, p.org, p.orgKind, e.purpose);
-  for (let i = 0; i < reasons.length; i++) keys.push(reasons[i]);
-  keys.push(END_OF_REASONS, e.release, r.category, r.collection, r.count, r.jurisdiction, r.site);
-  keys.push(r.subjectRef !== undefined);
-}
 
 function cachedPrefix(): Uint8Array | undefined {
   let node: PrefixNode | undefined = prefixes;
@@ -205,9 +291,11 @@ function cachedPrefix(): Uint8Array | undefined {
 }
 
 function rememberPrefix(bytes: Uint8Array): void {
-  if (prefixNodes + keys.length > PREFIX_MAX_NODES) {
+  if (bytes.length > PREFIX_MAX_LENGTH) return;
+  if (prefixNodes + keys.length > PREFIX_MAX_NODES || prefixBytes + bytes.length > PREFIX_MAX_BYTES) {
     prefixes = { next: new Map(), bytes: undefined };
     prefixNodes = 0;
+    prefixBytes = 0;
   }
   let node = prefixes;
   for (const key of keys) {
@@ -219,64 +307,95 @@ function rememberPrefix(bytes: Uint8Array): void {
     }
     node = child;
   }
+  if (node.bytes === undefined) prefixBytes += bytes.length;
   node.bytes = bytes;
 }
 
-/** Writes the members before the subject reference (or the time), checking each value. */
-function writePrefix(
-  e: Obj,
-  p: Obj,
-  r: Obj,
-  reasons: readonly unknown[],
-  kind: Uint8Array,
-  decision: Uint8Array,
-): void {
-  // Canonical member order (UTF-16): action, decision, grantId, policyVersion, principal,
-  // purpose, reasons, release, resource, time, type, v.
-  put(ACTION);
-  put(strBytes(e.action));
-  put(DECISION);
-  put(decision);
-  if (e.grantId !== undefined) {
-    put(GRANT_ID);
-    put(strBytes(e.grantId));
+const EMPTY_STRING = lit('""');
+const COLON = lit(':');
+const OPEN_ARRAY = lit('[');
+const CLOSE_ARRAY = lit(']');
+const CLOSE_OBJECT = lit('}');
+const TRUE = lit('true');
+const FALSE = lit('false');
+
+/** A string's canonical bytes where the empty string is allowed (details values). */
+function strOrEmptyBytes(v: unknown): Uint8Array {
+  return v === '' ? EMPTY_STRING : strBytes(v);
+}
+
+function putDetails(d: NonNullable<Parts['details']>): void {
+  put(DETAILS);
+  for (let i = 0; i < d.keys.length; i++) {
+    if (i > 0) put(COMMA);
+    put(strBytes(d.keys[i]));
+    put(COLON);
+    const v = d.values[i];
+    if (typeof v === 'string') put(strOrEmptyBytes(v));
+    else if (typeof v === 'boolean') put(v ? TRUE : FALSE);
+    else if (typeof v === 'number') putAscii(JSON.stringify(v));
+    else {
+      const a = v as unknown[];
+      put(OPEN_ARRAY);
+      for (let j = 0; j < a.length; j++) {
+        if (j > 0) put(COMMA);
+        put(strOrEmptyBytes(a[j]));
+      }
+      put(CLOSE_ARRAY);
+    }
   }
-  if (e.policyVersion !== undefined) {
+  put(CLOSE_OBJECT);
+}
+
+/** Writes the members before the subject reference (or the time), checking each value. */
+function writePrefix(s: Parts): void {
+  // Canonical member order (UTF-16): action, decision, details, grantId, policyVersion,
+  // principal, purpose, reasons, release, resource, time, type, v.
+  put(ACTION);
+  put(strBytes(s.action));
+  put(DECISION);
+  put(s.decision);
+  if (s.details !== undefined) putDetails(s.details);
+  if (s.grantId !== undefined) {
+    put(GRANT_ID);
+    put(strBytes(s.grantId));
+  }
+  if (s.policyVersion !== undefined) {
     put(POLICY_VERSION);
-    put(strBytes(e.policyVersion));
+    put(strBytes(s.policyVersion));
   }
   put(PRINCIPAL_ID);
-  put(strBytes(p.id));
+  put(strBytes(s.id));
   put(ORG);
-  put(strBytes(p.org));
+  put(strBytes(s.org));
   put(ORG_KIND);
-  put(kind);
-  if (e.purpose !== undefined) {
+  put(s.kind);
+  if (s.purpose !== undefined) {
     put(PURPOSE);
-    put(strBytes(e.purpose));
+    put(strBytes(s.purpose));
   } else put(NO_PURPOSE);
   put(REASONS);
-  for (let i = 0; i < reasons.length; i++) {
+  for (let i = 0; i < s.reasons.length; i++) {
     if (i > 0) put(COMMA);
-    put(strBytes(reasons[i]));
+    put(strBytes(s.reasons[i]));
   }
-  if (e.release !== undefined) {
+  if (s.release !== undefined) {
     put(RELEASE);
-    put(strBytes(e.release));
+    put(strBytes(s.release));
   } else put(NO_RELEASE);
   put(RESOURCE);
   // Canonical order: category, collection, count, jurisdiction, site, subjectRef.
-  let comma = member(R_CATEGORY, r.category, false);
-  comma = member(R_COLLECTION, r.collection, comma);
-  if (r.count !== undefined) {
+  let comma = member(R_CATEGORY, s.category, false);
+  comma = member(R_COLLECTION, s.collection, comma);
+  if (s.count !== undefined) {
     if (comma) put(COMMA);
     put(R_COUNT);
-    putCount(r.count);
+    putCount(s.count);
     comma = true;
   }
-  comma = member(R_JURISDICTION, r.jurisdiction, comma);
-  comma = member(R_SITE, r.site, comma);
-  if (r.subjectRef !== undefined) {
+  comma = member(R_JURISDICTION, s.jurisdiction, comma);
+  comma = member(R_SITE, s.site, comma);
+  if (s.subjectRef !== undefined) {
     if (comma) put(COMMA);
     put(R_SUBJECT_REF);
   }
@@ -285,31 +404,62 @@ function writePrefix(
 /** Writes the entry's canonical UTF-8 at `pos` (at most to `limit`); bails on anything unusual. */
 function writeEntry(e: Obj, defaultTime: string): void {
   onlyKeys(e, TOP_KEYS);
-  if ((e.v !== undefined && e.v !== 1) || e.details !== undefined) bail();
+  // Every member is read once, here, before anything is written: what the trie remembers is
+  // exactly what was checked and written, whatever a getter does.
+  const v = e.v;
   const type = TYPES.get(e.type as string);
+  const rawTime = e.time;
   const decision = VERDICTS.get(e.decision as string);
-  if (type === undefined || decision === undefined) bail();
-  const time = timeBytes(e.time === undefined || e.time === null ? defaultTime : e.time);
   const p = e.principal;
+  const r = e.resource;
+  const rawReasons = e.reasons;
+  const action = e.action;
+  const grantId = e.grantId;
+  const policyVersion = e.policyVersion;
+  const purpose = e.purpose;
+  const release = e.release;
+  const details = readDetails(e.details);
+  if (v !== undefined && v !== 1) bail();
+  if (type === undefined || decision === undefined) bail();
+  const time = timeBytes(rawTime === undefined || rawTime === null ? defaultTime : rawTime);
   if (!isPlainObject(p)) bail();
   onlyKeys(p, PRINCIPAL_KEYS);
+  const id = p.id;
+  const org = p.org;
   const kind = KINDS.get(p.orgKind as string);
   if (kind === undefined) bail();
-  const r = e.resource;
   if (!isPlainObject(r)) bail();
   onlyKeys(r, RESOURCE_KEYS);
-  const reasons = e.reasons;
-  if (!Array.isArray(reasons)) bail();
-  prefixKeys(e, p, r, reasons);
+  if (!Array.isArray(rawReasons)) bail();
+  const s: Parts = {
+    action,
+    decision,
+    details,
+    grantId,
+    policyVersion,
+    id,
+    org,
+    kind,
+    purpose,
+    reasons: copyArray(rawReasons),
+    release,
+    category: r.category,
+    collection: r.collection,
+    count: r.count,
+    jurisdiction: r.jurisdiction,
+    site: r.site,
+    subjectRef: r.subjectRef,
+  };
+  prefixKeys(s);
   const cached = cachedPrefix();
   let fresh: number | undefined;
   if (cached !== undefined) put(cached);
   else {
     fresh = pos;
-    writePrefix(e, p, r, reasons, kind, decision);
+    writePrefix(s);
   }
   const prefixEnd = pos;
-  if (r.subjectRef !== undefined) putSubjectRef(r.subjectRef);
+  if (s.subjectRef !== undefined) putSubjectRef(s.subjectRef);
   putSuffix(time, type);
   // Only now is every value of the prefix known to be good.
   if (fresh !== undefined) rememberPrefix(out.slice(fresh, prefixEnd));
@@ -333,7 +483,8 @@ export function encodeEntryInputInto(
   if (target.length - offset < MAX_ENTRY_SIZE + 1) {
     throw new RangeError('encodeEntryInputInto: out needs room for 65536 bytes from offset');
   }
-  if (isPlainObject(input)) {
+  if (!busy && isPlainObject(input)) {
+    busy = true;
     out = target;
     pos = offset;
     limit = offset + MAX_ENTRY_SIZE;
@@ -345,6 +496,7 @@ export function encodeEntryInputInto(
     } finally {
       // Keep no reference to the caller's buffer.
       out = EMPTY;
+      busy = false;
     }
   }
   // The text encoder validates (throwing its first error) and covers what the writer does not.

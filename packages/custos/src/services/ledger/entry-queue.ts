@@ -58,7 +58,7 @@ export class EntryQueue {
     last.end += length;
   }
 
-  /** Takes the next entries, of these byte lengths (as `push` returned them), off the front. */
+  /** Takes the next entries, of these byte lengths (as they were advanced past), off the front. */
   take(lengths: readonly number[]): EncodedEntries {
     const sizes = Uint32Array.from(lengths);
     let total = 0;

@@ -223,6 +223,9 @@ export class LedgerService {
     }
   }
 
+  /** True while `append` encodes an entry into the queue. */
+  private encoding = false;
+
   /** Appends an entry; resolves with its index once durable, rejects with LEDGER_UNAVAILABLE otherwise. */
   append(input: LedgerEntryInput): Promise<{ index: number }> {
     if (this.shared) {
@@ -237,13 +240,22 @@ export class LedgerService {
     }
     // The bytes wait in the queue, encoded straight into it; the group commit carries only their
     // length, and each batch takes its entries' bytes off the queue in the same order (commitBatch).
+    // A getter on the input that appends would write into the room this entry has reserved.
+    if (this.encoding) {
+      return Promise.reject(
+        new CustosError('VALIDATION_FAILED', 'ledger entry: appended while another entry was being encoded'),
+      );
+    }
     const buf = this.queued.reserve(MAX_ENTRY_SIZE + 1);
     const start = this.queued.writeOffset;
     let end: number;
+    this.encoding = true;
     try {
       end = encodeEntryInputInto(input, this.isoNow(), buf, start);
     } catch (err) {
       return Promise.reject(invalidEntry(err));
+    } finally {
+      this.encoding = false;
     }
     if (this.closed) return Promise.reject(new CustosError('LEDGER_UNAVAILABLE', 'the ledger is closed'));
     this.queued.advance(end - start);
