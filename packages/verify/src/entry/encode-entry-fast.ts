@@ -9,7 +9,14 @@ import {
   ORG_KINDS,
   SUBJECT_REF_PATTERN,
 } from './ledger-entry.js';
-import { isPlainObject, type Obj, PRINCIPAL_KEYS, RESOURCE_KEYS, TOP_KEYS } from './validate-entry.js';
+import {
+  entryTimeProblem,
+  isPlainObject,
+  type Obj,
+  PRINCIPAL_KEYS,
+  RESOURCE_KEYS,
+  TOP_KEYS,
+} from './validate-entry.js';
 
 // The server encodes every entry it appends, so this is on the hot path of every request. It
 // validates exactly what validateEntry validates and writes RFC 8785 canonical JSON directly,
@@ -60,18 +67,16 @@ function keysIn(o: Obj, allowed: ReadonlySet<string>, where: string): void {
   for (const k in o) if (!allowed.has(k)) invalid(`${where} has an unknown field`);
 }
 
-const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // No input equals the starting value: the first time is always checked.
 let lastGoodTime: string | undefined;
 let lastGoodTimeJson = '';
 
 function time(v: unknown): string {
   if (v !== lastGoodTime || lastGoodTime === undefined) {
-    if (typeof v !== 'string' || !TIME_RE.test(v)) invalid('time must be RFC 3339 UTC with milliseconds');
-    const ms = Date.parse(v);
-    if (Number.isNaN(ms) || new Date(ms).toISOString() !== v) invalid('time is not a valid date');
+    const problem = entryTimeProblem(v);
+    if (problem !== undefined) invalid(problem);
     // Entries appended in the same millisecond share the check and the encoding.
-    lastGoodTime = v;
+    lastGoodTime = v as string;
     lastGoodTimeJson = `"${v}"`;
   }
   return lastGoodTimeJson;

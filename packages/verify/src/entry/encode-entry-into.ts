@@ -3,7 +3,14 @@ import { VerifyError } from '../errors.js';
 import { MAX_ENTRY_SIZE } from '../tiles/entry-bundle.js';
 import { encodeEntryInputText } from './encode-entry-fast.js';
 import { DECISIONS, ENTRY_TYPES, MAX_ENTRY_STRING, ORG_KINDS } from './ledger-entry.js';
-import { isPlainObject, type Obj, PRINCIPAL_KEYS, RESOURCE_KEYS, TOP_KEYS } from './validate-entry.js';
+import {
+  entryTimeProblem,
+  isPlainObject,
+  type Obj,
+  PRINCIPAL_KEYS,
+  RESOURCE_KEYS,
+  TOP_KEYS,
+} from './validate-entry.js';
 
 // A server appends an entry per request, and turning the canonical text into bytes cost as much as
 // building it: V8 joins the pieces into a rope that must be flattened before it can be written.
@@ -72,15 +79,12 @@ function strBytes(v: unknown): Uint8Array {
   return out;
 }
 
-const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 let lastTime: string | undefined;
 let lastTimeBytes: Uint8Array = new Uint8Array(0);
 
 function timeBytes(v: unknown): Uint8Array {
   if (v === lastTime && lastTime !== undefined) return lastTimeBytes;
-  if (typeof v !== 'string' || !TIME_RE.test(v)) bail();
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms) || new Date(ms).toISOString() !== v) bail();
+  if (typeof v !== 'string' || entryTimeProblem(v) !== undefined) bail();
   lastTime = v;
   lastTimeBytes = lit(`"${v}"`);
   return lastTimeBytes;

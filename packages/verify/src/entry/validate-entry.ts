@@ -41,11 +41,18 @@ function checkOneOf(v: unknown, allowed: readonly string[], field: string): void
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-function checkTime(v: unknown): void {
-  if (typeof v !== 'string' || !TIME_RE.test(v)) invalid('time must be RFC 3339 UTC with milliseconds');
+/** What is wrong with an entry's `time` (RFC 3339 UTC with milliseconds), or undefined when it is good. */
+export function entryTimeProblem(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !TIME_RE.test(v)) return 'time must be RFC 3339 UTC with milliseconds';
   // Round-tripping through Date rejects impossible dates such as 2026-02-30 or hour 24.
   const ms = Date.parse(v);
-  if (Number.isNaN(ms) || new Date(ms).toISOString() !== v) invalid('time is not a valid date');
+  if (Number.isNaN(ms) || new Date(ms).toISOString() !== v) return 'time is not a valid date';
+  return undefined;
+}
+
+function checkTime(v: unknown): void {
+  const problem = entryTimeProblem(v);
+  if (problem !== undefined) invalid(problem);
 }
 
 function checkKeys(o: Obj, allowed: ReadonlySet<string>, where: string): void {

@@ -95,7 +95,6 @@ function utf8Entry(text: string): Uint8Array {
 /** A verify-package schema error as the service's VALIDATION_FAILED; anything else as it is. */
 function invalidEntry(err: unknown): unknown {
   if (!isVerifyError(err)) return err;
-  if (err.message.includes('longer than 65535 bytes')) return entryTooLong();
   return new CustosError('VALIDATION_FAILED', `ledger entry: ${err.message}`);
 }
 
