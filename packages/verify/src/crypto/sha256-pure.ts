@@ -4,7 +4,8 @@
  * JIT-compiled code beats a call into node:crypto, whose per-call overhead dominates.
  */
 
-const K = new Int32Array([
+/** The SHA-256 round constants K (FIPS 180-4 §4.2.2). */
+export const SHA256_K: Int32Array = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
   0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
@@ -14,7 +15,8 @@ const K = new Int32Array([
   0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
   0xc67178f2,
 ]);
-const IV = new Int32Array([
+/** The SHA-256 initial hash value H(0) (FIPS 180-4 §5.3.3). */
+export const SHA256_IV: Int32Array = new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 
@@ -43,7 +45,7 @@ function compress(): void {
   let h = S[7] as number;
   for (let i = 0; i < 64; i++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + (K[i] as number) + (w[i] as number)) | 0;
+    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + (SHA256_K[i] as number) + (w[i] as number)) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
@@ -89,7 +91,7 @@ function storeState(out: Uint8Array, o: number): void {
 
 /** Computes SHA-256 of `data` in pure TypeScript and writes the 32-byte digest to `out` at `outOffset`. */
 export function sha256PureInto(data: Uint8Array, out: Uint8Array, outOffset: number): void {
-  S.set(IV);
+  S.set(SHA256_IV);
   const len = data.length;
   const fullBlocks = Math.floor(len / 64);
   for (let b = 0; b < fullBlocks; b++) {
@@ -127,7 +129,7 @@ export function sha256Pure(data: Uint8Array): Uint8Array {
  * from `src` into `out` at `o`, with no copy of the input. `out` may alias the input.
  */
 export function hashNodePureAt(src: Uint8Array, l: number, r: number, out: Uint8Array, o: number): void {
-  S.set(IV);
+  S.set(SHA256_IV);
   const w = W;
   // Block 1: 0x01, L[0..31], R[0..30], i.e. the two hashes shifted by one byte.
   w[0] = 0x01000000 | ((src[l] as number) << 16) | ((src[l + 1] as number) << 8) | (src[l + 2] as number);
