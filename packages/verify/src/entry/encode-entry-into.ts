@@ -192,8 +192,19 @@ function putSuffix(time: Uint8Array, type: Uint8Array): void {
 interface PrefixNode {
   readonly next: Map<unknown, PrefixNode>;
   bytes: Uint8Array | undefined;
+  // The child found last, and its key: most members repeat the previous entry's, and a strict
+  // comparison is cheaper than a Map lookup. `===` equal keys are SameValueZero equal, as the
+  // Map's are, so a hit finds the child the Map would.
+  lastKey: unknown;
+  lastChild: PrefixNode | undefined;
 }
-let prefixes: PrefixNode = { next: new Map(), bytes: undefined };
+const newNode = (): PrefixNode => ({
+  next: new Map(),
+  bytes: undefined,
+  lastKey: undefined,
+  lastChild: undefined,
+});
+let prefixes: PrefixNode = newNode();
 let prefixNodes = 0;
 let prefixBytes = 0;
 // Bounds: nodes, and bytes remembered (which also bound the strings used as keys: each is in its
@@ -290,14 +301,25 @@ const keys: unknown[] = [];
 
 function cachedPrefix(): Uint8Array | undefined {
   let node: PrefixNode | undefined = prefixes;
-  for (let i = 0; i < keys.length && node !== undefined; i++) node = node.next.get(keys[i]);
+  for (let i = 0; i < keys.length && node !== undefined; i++) {
+    const key = keys[i];
+    if (node.lastChild !== undefined && node.lastKey === key) node = node.lastChild;
+    else {
+      const child: PrefixNode | undefined = node.next.get(key);
+      if (child !== undefined) {
+        node.lastKey = key;
+        node.lastChild = child;
+      }
+      node = child;
+    }
+  }
   return node?.bytes;
 }
 
 function rememberPrefix(bytes: Uint8Array): void {
   if (bytes.length > PREFIX_MAX_LENGTH) return;
   if (prefixNodes + keys.length > PREFIX_MAX_NODES || prefixBytes + bytes.length > PREFIX_MAX_BYTES) {
-    prefixes = { next: new Map(), bytes: undefined };
+    prefixes = newNode();
     prefixNodes = 0;
     prefixBytes = 0;
   }
@@ -305,7 +327,7 @@ function rememberPrefix(bytes: Uint8Array): void {
   for (const key of keys) {
     let child = node.next.get(key);
     if (child === undefined) {
-      child = { next: new Map(), bytes: undefined };
+      child = newNode();
       node.next.set(key, child);
       prefixNodes++;
     }
