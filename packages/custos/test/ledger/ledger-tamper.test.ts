@@ -6,6 +6,7 @@
  */
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import {
   createEd25519NoteSigner,
   type LedgerEntry,
@@ -98,9 +99,22 @@ async function rebuild(list: readonly LedgerEntry[]): Promise<string> {
   return dbPath;
 }
 
+/**
+ * The stored entry pieces, decompressed: the store packs each piece with Brotli (`codec` 1), so a
+ * rewriter edits the entries inside and packs them again, which `store()` does. Every UPDATE below
+ * writes `data` through it.
+ */
 function pieces(db: Database.Database): PieceRow[] {
-  return db.prepare('SELECT first, count, data FROM ledger_entries ORDER BY first').all() as PieceRow[];
+  const rows = db
+    .prepare('SELECT first, count, data, codec FROM ledger_entries ORDER BY first')
+    .all() as (PieceRow & { codec: number })[];
+  return rows.map((r) => {
+    expect(r.codec).toBe(1);
+    return { first: r.first, count: r.count, data: brotliDecompressSync(r.data) };
+  });
 }
+
+const store = (data: Buffer): Buffer => brotliCompressSync(data);
 
 function expectDetected(result: { code: number; out: string }, checks: readonly string[]): void {
   expect(result.code, result.out).toBe(1);
@@ -164,11 +178,49 @@ describe('tamper suite: custos-verify detects every tampering of the ledger file
           const row = rows[r % rows.length] as PieceRow;
           const at = o % row.data.length;
           row.data[at] = (row.data[at] ?? 0) ^ x;
-          db.prepare('UPDATE ledger_entries SET data = ? WHERE first = ?').run(row.data, row.first);
+          db.prepare('UPDATE ledger_entries SET data = ? WHERE first = ?').run(store(row.data), row.first);
         });
         expectDetected(result, ['entry-bundle', 'entry-schema', 'entry-count', 'hash-tile', 'root']);
       }),
       opts(120),
+    );
+  }, 120_000);
+
+  it('damaging the compressed bytes themselves (40 random edits): refused by the store, or detected', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), async (r, o, x) => {
+        let before: Buffer | undefined;
+        let after: Buffer | undefined;
+        let refused: unknown;
+        const result = await tamper((db) => {
+          const rows = db.prepare('SELECT first, data FROM ledger_entries ORDER BY first').all() as {
+            first: number;
+            data: Buffer;
+          }[];
+          const row = rows[r % rows.length] as { first: number; data: Buffer };
+          before = brotliDecompressSync(row.data);
+          const at = o % row.data.length;
+          row.data[at] = (row.data[at] ?? 0) ^ x;
+          try {
+            after = brotliDecompressSync(row.data);
+          } catch {
+            after = undefined;
+          }
+          db.prepare('UPDATE ledger_entries SET data = ? WHERE first = ?').run(row.data, row.first);
+        }).catch((err: unknown) => {
+          refused = err;
+          return undefined;
+        });
+        if (result === undefined) {
+          // The export read a piece that no longer decompresses: the store fails closed.
+          expect(refused).toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+          expect(after).toBeUndefined();
+        } else if (after !== undefined && before !== undefined && after.equals(before)) {
+          // An edit the decoder ignores changes no entry, so there is nothing to detect.
+          expect(result.code, result.out).toBe(0);
+        } else expectDetected(result, ['entry-bundle', 'entry-schema', 'entry-count', 'hash-tile', 'root']);
+      }),
+      opts(40),
     );
   }, 120_000);
 
@@ -198,13 +250,16 @@ describe('tamper suite: custos-verify detects every tampering of the ledger file
             const i = b % list.length;
             const j = (i + 1 + (c % (list.length - 1))) % list.length;
             [list[i], list[j]] = [list[j] as Buffer, list[i] as Buffer];
-            db.prepare('UPDATE ledger_entries SET data = ? WHERE first = ?').run(encode(list), ra.first);
+            db.prepare('UPDATE ledger_entries SET data = ? WHERE first = ?').run(
+              store(encode(list)),
+              ra.first,
+            );
             return;
           }
           const rb = rows[(a + 1 + (b % (rows.length - 1))) % rows.length] as PieceRow;
           const set = db.prepare('UPDATE ledger_entries SET count = ?, data = ? WHERE first = ?');
-          set.run(rb.count, rb.data, ra.first);
-          set.run(ra.count, ra.data, rb.first);
+          set.run(rb.count, store(rb.data), ra.first);
+          set.run(ra.count, store(ra.data), rb.first);
         });
         expectDetected(result, ['entry-bundle', 'entry-count', 'hash-tile', 'root']);
       }),
@@ -223,7 +278,7 @@ describe('tamper suite: custos-verify detects every tampering of the ledger file
             const kept = decode(last.data).slice(0, k - last.first);
             db.prepare('UPDATE ledger_entries SET count = ?, data = ? WHERE first = ?').run(
               kept.length,
-              encode(kept),
+              store(encode(kept)),
               last.first,
             );
           }
