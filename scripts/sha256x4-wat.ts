@@ -28,8 +28,7 @@ const OFF_STATE = 1536;
 const OFF_TAIL = 1664;
 const OFF_SWAP = 2176;
 const OFF_SINK = 2304;
-/** First byte of memory that callers own. */
-export const WASM_HEAP = 4096;
+// Callers own memory from byte 4096 (HEAP in packages/verify/src/crypto/sha256-wasm.ts).
 
 const LANES = [0, 1, 2, 3];
 const VARS = ['$a', '$b', '$c', '$d', '$e', '$f', '$g', '$h'];

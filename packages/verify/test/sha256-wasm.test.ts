@@ -92,6 +92,22 @@ describe('four-lane SHA-256 in WebAssembly SIMD', () => {
       expect(hex(out.subarray(32 * i, 32 * i + 32))).toBe(hex(hashLeaf(e)));
   });
 
+  it('refuses arguments outside its input', () => {
+    const w = wasmSha256();
+    if (w === undefined) throw new Error('no wasm');
+    const flat = new Uint8Array(32 * 8);
+    expect(() => w.subtreeRoot(flat, 0, 6)).toThrow(RangeError);
+    expect(() => w.subtreeRoot(flat, 4, 8)).toThrow(RangeError);
+    expect(() => w.subtreeRoot(flat, -1, 2)).toThrow(RangeError);
+    const offsets = new Int32Array([2, 5, 7, 9]);
+    const bundle = new Uint8Array(9);
+    expect(() => w.leafHashes(bundle, offsets, 3, new Uint8Array(96))).toThrow(RangeError);
+    expect(() => w.leafHashes(bundle, offsets, -1, new Uint8Array(96))).toThrow(RangeError);
+    expect(() => w.leafHashes(bundle, offsets, 2, new Uint8Array(32))).toThrow(RangeError);
+    expect(() => w.leafHashes(bundle, new Int32Array([2, 12]), 1, new Uint8Array(32))).toThrow(RangeError);
+    expect(() => w.leafHashes(bundle, new Int32Array([0, 3]), 1, new Uint8Array(32))).toThrow(RangeError);
+  });
+
   it('computes subtree roots of every power-of-two width from any start, as one node at a time does', () => {
     const w = wasmSha256();
     if (w === undefined) throw new Error('no wasm');
@@ -121,6 +137,13 @@ describe('without WebAssembly', () => {
       expect(r.used).toBe(20);
       for (const [i, e] of entries.entries())
         expect(hex(checker.leafHashes.subarray(32 * i, 32 * i + 32))).toBe(hex(hashLeaf(e)));
+      // Subtree roots, one node at a time.
+      const tiles = await import('../src/tiles/hash-tile.js');
+      const leaves = Array.from({ length: 256 }, (_, i) => hashLeaf(bytes(i % 40, i)));
+      const flat = new Uint8Array(32 * 256);
+      for (const [i, h] of leaves.entries()) flat.set(h, 32 * i);
+      expect(hex(tiles.subtreeRootOfHashes(flat, 0, 256))).toBe(hex(naiveRoot(leaves)));
+      expect(hex(tiles.subtreeRootOfHashes(flat, 64, 16))).toBe(hex(naiveRoot(leaves.slice(64, 80))));
     } finally {
       vi.unstubAllGlobals();
       vi.resetModules();

@@ -106,7 +106,7 @@ describe('SQLite ledger entry compression', () => {
     expect(stored.find((r) => r.first === 256)).toMatchObject({ count: 256, codec: 1 });
   });
 
-  it('fails closed on a damaged row: an unknown codec, bytes that do not decompress, or a decompression bomb', async () => {
+  it('fails closed on a damaged row: an unknown codec, bytes that do not decompress, decompression bombs', async () => {
     const path = join(fx.dir, 'ledger.db');
     const ledger = await open(path);
     await appendRange(ledger, 0, 10);
@@ -116,6 +116,10 @@ describe('SQLite ledger entry compression', () => {
       ['UPDATE ledger_entries SET data = ?', [Buffer.from('not brotli at all')]],
       // One entry can be at most 65,537 bytes of bundle: this row says one and holds a megabyte.
       ['UPDATE ledger_entries SET count = 1, data = ?', [brotliCompressSync(Buffer.alloc(1 << 20))]],
+      // A full chunk's worth is 256 × 65,537 bytes: this one unpacks to 20 MiB.
+      ['UPDATE ledger_entries SET count = 256, data = ?', [brotliCompressSync(Buffer.alloc(20 << 20))]],
+      // A count no piece can have (a piece holds at most one chunk) cannot raise the bound.
+      ['UPDATE ledger_entries SET count = 100000, data = ?', [brotliCompressSync(Buffer.alloc(20 << 20))]],
     ];
     for (const [sql, params] of damages) {
       const copy = join(fx.dir, `damaged-${damages.findIndex((d) => d[0] === sql)}.db`);

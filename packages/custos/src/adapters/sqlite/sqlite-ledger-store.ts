@@ -66,13 +66,17 @@ function damaged(cause?: unknown): CustosError {
   return new CustosError('LEDGER_UNAVAILABLE', 'ledger entry storage is damaged', { cause });
 }
 
-/** The bundle bytes of a stored entry piece of `count` entries, decompressed when it is. */
-function unpackPiece(data: Buffer, codec: number, count: number): Buffer {
+/** The bundle bytes of a stored entry piece, decompressed when it is packed. */
+function unpackPiece(row: StoredPieceRow): Buffer {
+  const { count, data, codec } = row;
   if (codec === CODEC_RAW) return data;
   if (codec !== CODEC_BROTLI) throw damaged();
+  // Bounded by the largest piece its entries can make, and a piece holds at most one chunk of
+  // 256: a damaged row (whatever count it claims) cannot balloon. A row moved or miscounted
+  // still unpacks, and the verifier names what it breaks (the tamper suite swaps rows).
+  const entries = Math.min(CHUNK, Math.max(1, Number.isInteger(count) ? count : CHUNK));
   try {
-    // Bounded by the largest piece `count` entries can make: a damaged row cannot balloon.
-    return brotliDecompressSync(data, { maxOutputLength: Math.max(1, count) * (2 + 65_535) });
+    return brotliDecompressSync(data, { maxOutputLength: entries * (2 + 65_535) });
   } catch (cause) {
     throw damaged(cause);
   }
@@ -249,7 +253,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private mergeEntries(chunkStart: number): void {
     const rows = this.stmts.entryPieces.all(chunkStart, chunkStart + CHUNK) as StoredPieceRow[];
     this.stmts.delEntries.run(chunkStart, chunkStart + CHUNK);
-    this.putPiece(chunkStart, CHUNK, Buffer.concat(rows.map((r) => unpackPiece(r.data, r.codec, r.count))));
+    this.putPiece(chunkStart, CHUNK, Buffer.concat(rows.map(unpackPiece)));
   }
 
   private mergeHashes(level: number, chunkStart: number): void {
@@ -309,7 +313,7 @@ export class SqliteLedgerStore implements LedgerStore {
     } catch (cause) {
       throw unavailable('read entries', cause);
     }
-    return rows.map((r) => ({ first: r.first, count: r.count, data: unpackPiece(r.data, r.codec, r.count) }));
+    return rows.map((r) => ({ first: r.first, count: r.count, data: unpackPiece(r) }));
   }
 
   async readEntries(start: number, end: number): Promise<Uint8Array[]> {

@@ -34,7 +34,11 @@ export class WorkerSqliteLedgerStore implements LedgerStore {
   constructor(path: string, options: SqliteLedgerStoreOptions = {}) {
     // The reader opens (and migrates) the database first, so open errors surface here, synchronously.
     this.reader = new SqliteLedgerStore(path, options);
-    const init: WorkerInit = { path, busyTimeoutMs: options.busyTimeoutMs ?? 2000 };
+    const init: WorkerInit = {
+      path,
+      busyTimeoutMs: options.busyTimeoutMs ?? 2000,
+      compressEntries: options.compressEntries ?? true,
+    };
     this.worker = new Worker(new URL('./worker/ledger-worker-boot.mjs', import.meta.url), {
       workerData: init,
     });

@@ -27,6 +27,8 @@ export type WorkerReply =
 export interface WorkerInit {
   readonly path: string;
   readonly busyTimeoutMs: number;
+  /** Whether the writer packs entry pieces (`SqliteLedgerStoreOptions.compressEntries`). */
+  readonly compressEntries: boolean;
 }
 
 /** Copies a view into a fresh, exactly sized array (structured clone copies whole ArrayBuffers). */

@@ -10,7 +10,11 @@ const port = parentPort;
 let store: SqliteLedgerStore | undefined;
 let openError: { code: string; message: string } | undefined;
 try {
-  store = new SqliteLedgerStore(init.path, { busyTimeoutMs: init.busyTimeoutMs, mmapBytes: 0 });
+  store = new SqliteLedgerStore(init.path, {
+    busyTimeoutMs: init.busyTimeoutMs,
+    mmapBytes: 0,
+    compressEntries: init.compressEntries,
+  });
 } catch (err) {
   openError = { code: isCustosError(err) ? err.code : 'LEDGER_UNAVAILABLE', message: (err as Error).message };
 }
