@@ -9,6 +9,7 @@ import { encodeEntryBundle } from '@custos/verify';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../src/adapters/sqlite/sqlite-ledger-store.js';
+import { WorkerSqliteLedgerStore } from '../../src/adapters/sqlite/worker-sqlite-ledger-store.js';
 import { loadLedgerKeys } from '../../src/services/ledger/ledger-keys.js';
 import { LedgerService } from '../../src/services/ledger/ledger-service.js';
 import { accessEntry, type LedgerFixture, ledgerFixture, TEST_ORIGIN } from './ledger-helpers.js';
@@ -19,8 +20,11 @@ beforeEach(() => {
 });
 afterEach(() => fx.cleanup());
 
-function open(path: string, compressEntries?: boolean): Promise<LedgerService> {
-  return LedgerService.open(new SqliteLedgerStore(path, { compressEntries }), loadLedgerKeys(fx.keysDir), {
+function open(path: string, compressEntries?: boolean, worker = false): Promise<LedgerService> {
+  const store = worker
+    ? new WorkerSqliteLedgerStore(path, { compressEntries })
+    : new SqliteLedgerStore(path, { compressEntries });
+  return LedgerService.open(store, loadLedgerKeys(fx.keysDir), {
     origin: TEST_ORIGIN,
     maxBatch: 1000,
     maxWaitMs: 0,
@@ -104,6 +108,22 @@ describe('SQLite ledger entry compression', () => {
     // [0, 256) raw as written; [256, 512) merged from a raw and a compressed piece, compressed.
     expect(stored.find((r) => r.first === 0)).toMatchObject({ count: 256, codec: 0 });
     expect(stored.find((r) => r.first === 256)).toMatchObject({ count: 256, codec: 1 });
+  });
+
+  it('the writer thread packs, or not, as the option says', async () => {
+    for (const compress of [true, false]) {
+      const path = join(fx.dir, `worker-${compress}.db`);
+      const ledger = await open(path, compress, true);
+      const written = await appendRange(ledger, 0, 40);
+      await ledger.close();
+      const store = new SqliteLedgerStore(path);
+      const read = await store.readEntries(0, 40);
+      await store.close();
+      expect(read.map((e) => Buffer.from(e).toString('hex'))).toEqual(
+        written.map((e) => Buffer.from(e).toString('hex')),
+      );
+      expect(rows(path).every((r) => r.codec === (compress ? 1 : 0))).toBe(true);
+    }
   });
 
   it('fails closed on a damaged row: an unknown codec, bytes that do not decompress, decompression bombs', async () => {
