@@ -15,8 +15,8 @@ import {
 // A server appends an entry per request, and turning the canonical text into bytes cost as much as
 // building it: V8 joins the pieces into a rope that must be flattened before it can be written.
 // This writes the canonical UTF-8 straight into the caller's buffer from byte forms remembered per
-// distinct string. It takes the common shape only (no `details`) and gives up, by throwing BAIL,
-// on anything unusual or invalid; the text encoder then does the work and reports the error, so
+// distinct string. It takes the schema's shape, `details` included, and gives up, by throwing
+// BAIL, on anything unusual or invalid; the text encoder then does the work and reports the error, so
 // both accept the same entries, give the same bytes and throw the same first error (a
 // differential test checks it).
 
